@@ -1,0 +1,90 @@
+# Conduit three ways: one API in Flask, Django and FastAPI, one contract suite.
+# Only python3 (3.11+) and make are needed: the first target that needs Python builds .venv from
+# requirements.lock; later runs reuse it until the lock changes.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+
+FLASK_PORT ?= 8001
+DJANGO_PORT ?= 8002
+FASTAPI_PORT ?= 8003
+DB_DIR := $(CURDIR)/var
+
+.PHONY: help install run-flask run-django run-fastapi test test-flask test-django test-fastapi \
+        test-contract test-unit test-official lint format clean
+
+help: ## Show this help
+	@echo "Conduit three ways. Targets:"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "Variables: PORT=, DATABASE_URL= (e.g. sqlite:////abs/path.sqlite3 or postgresql://user@host/db), SEED=0"
+
+$(STAMP): requirements.lock
+	@test -x $(VENV)/bin/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing locked dependencies into $(VENV) (about 30 s the first time)"
+	$(VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar on --require-hashes --no-deps -r requirements.lock
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the locked dependencies
+
+run-flask: PORT ?= $(FLASK_PORT)
+run-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
+run-flask: $(STAMP) ## Run the Flask app (default port 8001)
+	@echo "Flask Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/flask --app flask_app db upgrade
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/flask --app flask_app seed
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/flask --app flask_app run --host 127.0.0.1 --port $(PORT)
+
+run-django: PORT ?= $(DJANGO_PORT)
+run-django: DATABASE_URL ?= sqlite:///$(DB_DIR)/django.sqlite3
+run-django: $(STAMP) ## Run the Django app (default port 8002)
+	@echo "Django Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py migrate --noinput
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py seed
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py runserver 127.0.0.1:$(PORT)
+
+run-fastapi: PORT ?= $(FASTAPI_PORT)
+run-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
+run-fastapi: $(STAMP) ## Run the FastAPI app (default port 8003)
+	@echo "FastAPI Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli migrate
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli seed
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/uvicorn fastapi_app.main:app --host 127.0.0.1 --port $(PORT)
+
+test: test-unit test-contract ## Run every test: per-app unit tests, then the contract suite on all three
+
+test-contract: $(STAMP) ## The contract suite against all three live servers
+	$(BIN)/pytest tests $(PYTEST_ARGS)
+
+test-flask: $(STAMP) ## The contract suite against Flask only
+	$(BIN)/pytest tests --impl flask $(PYTEST_ARGS)
+
+test-django: $(STAMP) ## The contract suite against Django only
+	$(BIN)/pytest tests --impl django $(PYTEST_ARGS)
+
+test-fastapi: $(STAMP) ## The contract suite against FastAPI only
+	$(BIN)/pytest tests --impl fastapi $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## Each app's framework-native tests
+	$(BIN)/pytest flask_app/tests -q
+	$(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1
+	$(BIN)/pytest fastapi_app/tests -q
+
+test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) against each app, twice
+	$(BIN)/python -m tools.official
+
+lint: $(STAMP) ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove databases and caches (keeps .venv)
+	rm -rf var build .pytest_cache .ruff_cache

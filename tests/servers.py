@@ -1,0 +1,175 @@
+"""Start and stop the three implementations as real server processes.
+
+The contract suite never imports the apps: it runs the same commands a person runs (see the
+Makefile), each on a free port with a fresh SQLite database, and talks to them over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+# The secret the managed test servers sign tokens with; tests use it to forge expired tokens.
+TEST_SECRET_KEY = "contract-suite-secret-key-0123456789abcdef"
+# The apps' development default, assumed for --base-url servers unless --secret-key is given.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+
+IMPLEMENTATIONS = ("flask", "django", "fastapi")
+
+
+@dataclass(frozen=True)
+class Commands:
+    """How one implementation is migrated and served; `{port}` is filled in."""
+
+    migrate: tuple[str, ...]
+    serve: tuple[str, ...]
+
+
+COMMANDS: dict[str, Commands] = {
+    "flask": Commands(
+        migrate=(str(BIN / "flask"), "--app", "flask_app", "db", "upgrade"),
+        serve=(
+            str(BIN / "flask"),
+            "--app",
+            "flask_app",
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "{port}",
+        ),
+    ),
+    "django": Commands(
+        migrate=(str(BIN / "python"), "django_app/manage.py", "migrate", "--noinput"),
+        serve=(
+            str(BIN / "python"),
+            "django_app/manage.py",
+            "runserver",
+            "127.0.0.1:{port}",
+            "--noreload",
+        ),
+    ),
+    "fastapi": Commands(
+        migrate=(str(BIN / "python"), "-m", "fastapi_app.cli", "migrate"),
+        serve=(
+            str(BIN / "uvicorn"),
+            "fastapi_app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "{port}",
+        ),
+    ),
+}
+
+
+def free_port() -> int:
+    """Ask the kernel for a port nobody is listening on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """One implementation running as a child process on its own port and database."""
+
+    name: str
+    database_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="conduit-")))
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "server.log"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=str(REPO_ROOT),
+            DATABASE_URL=self.database_url or f"sqlite:///{self.workdir / 'conduit.sqlite3'}",
+            SECRET_KEY=TEST_SECRET_KEY,
+            APP_ENV="development",
+            SEED="0",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Migrate a fresh database, start the server and wait until /health answers."""
+        commands = COMMANDS[self.name]
+        env = self.environment()
+        with self.log_path.open("ab") as log:
+            migrated = subprocess.run(
+                commands.migrate,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=120,
+                check=False,
+            )
+        if migrated.returncode != 0:
+            raise RuntimeError(f"{self.name}: migration failed\n{self.log_tail()}")
+        serve = [part.format(port=self.port) for part in commands.serve]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            serve,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() takes its children too
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name}: server exited early\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.root_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            f"{self.name}: /health did not answer in {timeout:.0f}s\n{self.log_tail()}"
+        )
+
+    def stop(self) -> None:
+        """Stop the whole process group, politely first."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

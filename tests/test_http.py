@@ -1,0 +1,128 @@
+"""Cross-cutting HTTP behaviour every operation shares: routing errors, body limits, CORS, health.
+
+These exchanges sit partly outside the spec's operations (an unknown route has no operation to
+validate against), so they check the documented error body directly.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.client import ApiClient, assert_error
+
+pytestmark = pytest.mark.usefixtures("impl")
+
+FRONTEND_ORIGIN = "http://localhost:4100"
+
+
+@pytest.mark.operation("GetHealth")
+def test_health_answers_ok(api: ApiClient) -> None:
+    response = api.get("/health", api_prefix=False)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/nope", "/api/articles/x/y/z", "/nothing-here", "/api", "/api/users/login/extra"]
+)
+def test_unknown_route_is_a_json_404(api: ApiClient, path: str) -> None:
+    response = api.get(path, api_prefix=False, validate=False)
+    assert_error(response, 404, "route", "not found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/tags/"),
+        ("POST", "/api/users/"),
+        ("GET", "/api/articles/"),
+        ("GET", "/api/user/"),
+    ],
+)
+def test_trailing_slash_is_a_404_never_a_redirect(api: ApiClient, method: str, path: str) -> None:
+    response = api.request(method, path, api_prefix=False, validate=False)
+    assert "location" not in response.headers
+    assert_error(response, 404, "route", "not found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("DELETE", "/tags"), ("PATCH", "/user"), ("GET", "/users/login"), ("PUT", "/users")],
+)
+def test_wrong_method_on_a_known_path_is_a_405(api: ApiClient, method: str, path: str) -> None:
+    response = api.request(method, path, validate=False)
+    assert_error(response, 405, "method", "not allowed")
+
+
+@pytest.mark.operation("CreateUser")
+def test_a_body_over_one_mebibyte_is_a_413(api: ApiClient) -> None:
+    filler = "x" * (1024 * 1024 + 10)
+    body = '{"user": {"username": "big", "email": "big@example.com", "password": "' + filler + '"}}'
+    response = api.post("/users", content=body, headers={"Content-Type": "application/json"})
+    assert_error(response, 413, "request", "is too large")
+
+
+@pytest.mark.operation("CreateArticle")
+def test_a_large_body_under_the_limit_is_accepted(api: ApiClient) -> None:
+    user = api.register()
+    article = api.create_article(user.token, body="word " * 13000)
+    assert len(article["body"]) == 65000
+
+
+@pytest.mark.operation("GetTags")
+def test_cors_preflight_is_answered_without_auth(api: ApiClient) -> None:
+    response = api.request(
+        "OPTIONS",
+        "/articles",
+        headers={
+            "Origin": FRONTEND_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+        validate=False,
+    )
+    assert response.status_code in (200, 204)
+    assert response.headers["access-control-allow-origin"] in ("*", FRONTEND_ORIGIN)
+    allowed_methods = response.headers["access-control-allow-methods"].upper()
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        assert method in allowed_methods
+    allowed_headers = response.headers["access-control-allow-headers"].lower()
+    assert "authorization" in allowed_headers
+    assert "content-type" in allowed_headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/articles/some-slug/comments/1", "/profiles/someone/follow", "/user", "/articles/feed"],
+)
+def test_cors_preflight_works_on_every_kind_of_path(api: ApiClient, path: str) -> None:
+    response = api.request(
+        "OPTIONS",
+        path,
+        headers={"Origin": FRONTEND_ORIGIN, "Access-Control-Request-Method": "DELETE"},
+        validate=False,
+    )
+    assert response.status_code in (200, 204)
+    assert response.headers["access-control-allow-origin"] in ("*", FRONTEND_ORIGIN)
+
+
+@pytest.mark.operation("GetTags")
+def test_cors_headers_on_a_normal_response(api: ApiClient) -> None:
+    response = api.get("/tags", headers={"Origin": FRONTEND_ORIGIN})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", FRONTEND_ORIGIN)
+
+
+@pytest.mark.operation("GetCurrentUser")
+def test_cors_headers_on_an_error_response(api: ApiClient) -> None:
+    """A browser can only read a 401 body (and log the user out) if CORS headers are on it."""
+    response = api.get("/user", headers={"Origin": FRONTEND_ORIGIN})
+    assert_error(response, 401, "token", "is missing")
+    assert response.headers["access-control-allow-origin"] in ("*", FRONTEND_ORIGIN)
+
+
+@pytest.mark.operation("Login")
+def test_responses_are_json_with_no_server_internals(api: ApiClient) -> None:
+    response = api.post("/users/login", content="{", headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "request", "is not valid JSON")
+    assert "Traceback" not in response.text

@@ -17,7 +17,7 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official lint format clean
+        test-contract test-unit test-official test-postgres lint format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -69,6 +69,9 @@ test-django: $(STAMP) ## The contract suite against Django only
 
 test-fastapi: $(STAMP) ## The contract suite against FastAPI only
 	$(BIN)/pytest tests --impl fastapi $(PYTEST_ARGS)
+
+test-postgres: $(STAMP) ## The contract suite against all three apps on PostgreSQL (POSTGRES_ADMIN_URL)
+	$(BIN)/pytest tests --database postgres $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Each app's framework-native tests
 	$(BIN)/pytest flask_app/tests -q

@@ -8,6 +8,7 @@ fresh database; or once against an already running server given with `--base-url
 from __future__ import annotations
 
 import ast
+import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +17,12 @@ import pytest
 
 from tests.client import ApiClient
 from tests.servers import (
+    DEFAULT_POSTGRES_ADMIN_URL,
     DEVELOPMENT_SECRET_KEY,
     IMPLEMENTATIONS,
     TEST_SECRET_KEY,
     LiveServer,
+    PostgresDatabases,
 )
 
 
@@ -36,6 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="test an already running server instead (e.g. http://127.0.0.1:8001 or .../api)",
     )
     group.addoption(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="what the managed servers run on; postgres creates a database per app and drops it",
+    )
+    group.addoption(
         "--secret-key",
         default=None,
         help="the SECRET_KEY of the --base-url server (default: the apps' development default)",
@@ -48,6 +57,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "all_implementations: needs every implementation at once (equivalence)"
+    )
+    config.addinivalue_line(
+        "markers", "managed_servers: starts extra server processes, so not with --base-url"
     )
 
 
@@ -68,17 +80,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The equivalence test compares all three apps; with fewer selected it is deselected."""
-    if selected_implementations(config) == list(IMPLEMENTATIONS):
-        return
-    keep = [item for item in items if not item.get_closest_marker("all_implementations")]
+    """Deselect what the selection cannot run: the equivalence test needs all three apps, and
+    tests that start extra server processes need the suite to manage the servers."""
+    everything = selected_implementations(config) == list(IMPLEMENTATIONS)
+    external = bool(config.getoption("--base-url"))
+
+    def runnable(item: pytest.Item) -> bool:
+        if item.get_closest_marker("all_implementations") and not everything:
+            return False
+        return not (item.get_closest_marker("managed_servers") and external)
+
+    keep = [item for item in items if runnable(item)]
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
 
 
 @pytest.fixture(scope="session")
-def live_servers(request: pytest.FixtureRequest) -> Iterator[dict[str, LiveServer]]:
+def live_servers(postgres: PostgresDatabases | None) -> Iterator[dict[str, LiveServer]]:
     """Servers started lazily, one per implementation, all stopped at the end of the session."""
     servers: dict[str, LiveServer] = {}
     yield servers
@@ -86,20 +105,41 @@ def live_servers(request: pytest.FixtureRequest) -> Iterator[dict[str, LiveServe
         server.stop()
 
 
-def server_root(config: pytest.Config, servers: dict[str, LiveServer], impl: str) -> str:
+@pytest.fixture(scope="session")
+def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresDatabases | None]:
+    """With --database postgres: the factory of per-run databases, all dropped at the end."""
+    if request.config.getoption("--database") != "postgres":
+        yield None
+        return
+    databases = PostgresDatabases(os.environ.get("POSTGRES_ADMIN_URL", DEFAULT_POSTGRES_ADMIN_URL))
+    yield databases
+    databases.drop_all()
+
+
+def server_root(
+    config: pytest.Config,
+    servers: dict[str, LiveServer],
+    impl: str,
+    postgres: PostgresDatabases | None,
+) -> str:
     base_url = config.getoption("--base-url")
     if base_url:
         return base_url.rstrip("/").removesuffix("/api")
     if impl not in servers:
-        server = LiveServer(impl)
+        server = LiveServer(impl, database_url=postgres.create(impl) if postgres else None)
         servers[impl] = server
         server.start()
     return servers[impl].root_url
 
 
 @pytest.fixture(scope="session")
-def root_url(request: pytest.FixtureRequest, live_servers: dict[str, LiveServer], impl: str) -> str:
-    return server_root(request.config, live_servers, impl)
+def root_url(
+    request: pytest.FixtureRequest,
+    live_servers: dict[str, LiveServer],
+    postgres: PostgresDatabases | None,
+    impl: str,
+) -> str:
+    return server_root(request.config, live_servers, impl, postgres)
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +147,18 @@ def api(root_url: str, impl: str) -> Iterator[ApiClient]:
     client = ApiClient(root_url, impl)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def twin_api(root_url: str, live_servers: dict[str, LiveServer], impl: str) -> Iterator[ApiClient]:
+    """A second server process of the same app on the same database (stateless scale-out)."""
+    primary = live_servers[impl]
+    twin = LiveServer(impl, database_url=primary.environment()["DATABASE_URL"])
+    twin.start()
+    client = ApiClient(twin.root_url, f"{impl}-twin")
+    yield client
+    client.close()
+    twin.stop()
 
 
 @pytest.fixture(scope="session")
@@ -119,13 +171,15 @@ def secret_key(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def all_apis(
-    request: pytest.FixtureRequest, live_servers: dict[str, LiveServer]
+    request: pytest.FixtureRequest,
+    live_servers: dict[str, LiveServer],
+    postgres: PostgresDatabases | None,
 ) -> Iterator[dict[str, ApiClient]]:
     """A client for every implementation at once, for the equivalence test."""
     if request.config.getoption("--base-url"):
         raise pytest.UsageError("the equivalence test needs the suite to start all three apps")
     clients = {
-        name: ApiClient(server_root(request.config, live_servers, name), name)
+        name: ApiClient(server_root(request.config, live_servers, name, postgres), name)
         for name in IMPLEMENTATIONS
     }
     yield clients

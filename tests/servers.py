@@ -75,6 +75,45 @@ COMMANDS: dict[str, Commands] = {
 }
 
 
+DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class PostgresDatabases:
+    """Creates a database per server for the run and drops it afterwards."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg
+
+        self.admin_url = admin_url
+        self.created: list[str] = []
+        try:
+            with psycopg.connect(admin_url, connect_timeout=5) as connection:
+                connection.execute("SELECT 1")
+        except psycopg.OperationalError as error:
+            raise RuntimeError(
+                f"no PostgreSQL server answers at {admin_url}: {error}\n"
+                "Start one, or point the suite at one with POSTGRES_ADMIN_URL=postgresql://user@host:port/db"
+            ) from error
+
+    def create(self, prefix: str) -> str:
+        import psycopg
+
+        name = f"conduit_{prefix}_{os.getpid()}_{len(self.created)}_{int(time.time())}"
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        base = self.admin_url.rsplit("/", 1)[0]
+        return f"{base}/{name}"
+
+    def drop_all(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            for name in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
 def free_port() -> int:
     """Ask the kernel for a port nobody is listening on."""
     with socket.socket() as sock:

@@ -1,0 +1,47 @@
+"""Conduit (RealWorld API) in Flask: the application factory."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_cors import CORS
+
+from flask_app.commands import seed_command
+from flask_app.config import Config, check_production
+from flask_app.errors import register_error_handlers
+from flask_app.extensions import configure_sqlite, db, migrate
+from flask_app.views import articles, comments, health, profiles, tags, users
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment; `config` overrides settings (tests)."""
+    app = Flask(__name__, static_folder=None)  # an API: no static files
+    app.config.from_mapping(Config().as_dict())
+    if config:
+        app.config.from_mapping(config)
+    check_production(app.config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the spec's key order
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+    origins = app.config["CORS_ALLOWED_ORIGINS"]
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": "*" if origins == ["*"] else origins}},
+        send_wildcard=True,  # answer "*" rather than echoing the Origin when any is allowed
+        allow_headers=["Authorization", "Content-Type"],
+        methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        supports_credentials=False,
+    )
+    register_error_handlers(app)
+    for module in (users, profiles, articles, comments, tags, health):
+        app.register_blueprint(module.bp)
+    app.cli.add_command(seed_command)
+    return app

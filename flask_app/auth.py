@@ -1,0 +1,103 @@
+"""Token to user: JWT issuing and checking, and the decorators that set `g.current_user`.
+
+`Authorization: Token <jwt>` (or `Bearer <jwt>`), HS256 only, claims exactly sub/iat/exp.
+A missing header is "is missing"; a header that is present but wrong is always a 401, even on
+endpoints where authentication is optional, so a client never silently becomes anonymous.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import jwt
+from flask import current_app, g, request
+
+from flask_app.errors import AuthError
+from flask_app.extensions import db
+from flask_app.models import User
+
+ALGORITHM = "HS256"
+SCHEMES = {"token", "bearer"}
+MAX_ID = 2**31 - 1
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def issue_token(user: User) -> str:
+    """A fresh signed token for `user`, valid for JWT_TTL_SECONDS."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user.id),
+        "iat": now,
+        "exp": now + timedelta(seconds=current_app.config["JWT_TTL_SECONDS"]),
+    }
+    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
+
+
+def _token_from_header() -> str | None:
+    """The raw token from the Authorization header; None when there is no header."""
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        return None
+    parts = header.split()
+    if len(parts) != 2 or parts[0].lower() not in SCHEMES:
+        raise AuthError("is invalid")
+    return parts[1]
+
+
+def _user_from_token(token: str) -> User:
+    """Verify the token and load its user; any failure is a 401 with the reason."""
+    try:
+        claims = jwt.decode(
+            token,
+            current_app.config["SECRET_KEY"],
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "iat", "exp"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise AuthError("has expired") from None
+    except jwt.InvalidTokenError:
+        raise AuthError("is invalid") from None
+    subject = claims["sub"]
+    if not (subject.isascii() and subject.isdecimal() and int(subject) <= MAX_ID):
+        raise AuthError("is invalid")
+    user = db.session.get(User, int(subject))
+    if user is None:
+        raise AuthError("is invalid")
+    return user
+
+
+def _authenticate(*, required: bool) -> None:
+    token = _token_from_header()
+    if token is None:
+        if required:
+            raise AuthError("is missing")
+        g.current_user = None
+        g.current_token = None
+        return
+    g.current_user = _user_from_token(token)
+    g.current_token = token
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, R]:
+    """The view needs a valid token; sets `g.current_user` and `g.current_token`."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        _authenticate(required=True)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def login_optional(view: Callable[P, R]) -> Callable[P, R]:
+    """No header means anonymous (`g.current_user` is None); a bad header is still a 401."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        _authenticate(required=False)
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,153 @@
+"""ORM models (SQLAlchemy 2 typed mappings).
+
+Per-viewer values (`Article.favorited`, `Article.favorites_count`, `User.following`) are
+`query_expression()` attributes: services fill them in the same SELECT that loads the rows,
+so a list costs the same number of queries whatever its length.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+
+from flask_app.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current UTC time truncated to milliseconds, the precision the API exposes."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class User(db.Model):
+    """An account; also what the API calls a profile."""
+
+    __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse ids, as PostgreSQL does
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    bio: Mapped[str | None] = mapped_column(String(1000))
+    image: Mapped[str | None] = mapped_column(String(2048))
+
+    # Whether the current viewer follows this user; set per query by services.
+    following: Mapped[bool] = query_expression()
+
+    def __repr__(self) -> str:
+        return f"<User {self.username!r}>"
+
+
+class Follow(db.Model):
+    """`follower` follows `followed`; the composite primary key makes the pair unique."""
+
+    __tablename__ = "follows"
+    __table_args__ = (CheckConstraint("follower_id <> followed_id", name="not_self"),)
+
+    follower_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    followed_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+article_tags = Table(
+    "article_tags",
+    db.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(db.Model):
+    """A tag name, shared by every article that carries it."""
+
+    __tablename__ = "tags"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Article(db.Model):
+    """An article; deleting it removes its comments, favorites and tag links."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_created_at_id", "created_at", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(String(1000))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    # Loaded explicitly by the services' queries; lazy loading would hide an N+1.
+    author: Mapped[User] = relationship(lazy="raise_on_sql")
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=article_tags, lazy="raise_on_sql", passive_deletes=True
+    )
+    comments: Mapped[list["Comment"]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", passive_deletes=True
+    )
+    favorites: Mapped[list["Favorite"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # Per-viewer values; set per query by services.
+    favorited: Mapped[bool] = query_expression()
+    favorites_count: Mapped[int] = query_expression()
+
+    @property
+    def tag_list(self) -> list[str]:
+        """Tag names in code-point order, the order the API returns them in."""
+        return sorted(tag.name for tag in self.tags)
+
+
+class Favorite(db.Model):
+    """`user` favorited `article`; the composite primary key makes the pair unique."""
+
+    __tablename__ = "favorites"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Comment(db.Model):
+    """A comment on an article, listed oldest first."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_article_id_created_at", "article_id", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="comments", lazy="raise_on_sql")
+    author: Mapped[User] = relationship(lazy="raise_on_sql")

@@ -1,0 +1,284 @@
+"""Wire shapes (marshmallow): request validation and response serialisation.
+
+Each field reports one message, the first rule it fails in the order presence -> type ->
+length -> format, and every failing field is reported together. Input schemas take the whole
+request body and unwrap its envelope (`{"user": {...}}`); output schemas dump one object and
+the handler writes the envelope.
+"""
+
+import re
+from datetime import UTC
+from typing import Any, ClassVar
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
+from marshmallow.experimental.context import Context
+
+BLANK = "can't be blank"
+NOT_A_STRING = "must be a string"
+NOT_A_STRING_LIST = "must be a list of strings"
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 64
+MAX_OFFSET = 2**31 - 1
+
+USERNAME_PATTERN = re.compile(r"\w[\w.-]*")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+DECIMAL_PATTERN = re.compile(r"[0-9]+")
+
+
+class Text(fields.String):
+    """A string checked in the brief's order: blank, type, length, then format.
+
+    `strip` trims the value that is checked and stored (passwords and article bodies are kept
+    as sent, but whitespace-only still counts as blank). With `blank_as_none`, a blank value is
+    stored as None instead of being rejected (bio, image).
+    """
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "required": BLANK,
+        "null": BLANK,
+        "invalid": NOT_A_STRING,
+        "blank": BLANK,
+        "too_short": "is too short (minimum is {min} characters)",
+        "too_long": "is too long (maximum is {max} characters)",
+        "format": "is invalid",
+    }
+
+    def __init__(
+        self,
+        *,
+        max_length: int | None = None,
+        min_length: int | None = None,
+        strip: bool = True,
+        pattern: re.Pattern[str] | None = None,
+        blank_as_none: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.min_length = min_length
+        self.strip = strip
+        self.pattern = pattern
+        self.blank_as_none = blank_as_none
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        if not value.strip():
+            if self.blank_as_none:
+                return None
+            raise self.make_error("blank")
+        text = value.strip() if self.strip else value
+        if self.min_length is not None and len(text) < self.min_length:
+            raise self.make_error("too_short", min=self.min_length)
+        if self.max_length is not None and len(text) > self.max_length:
+            raise self.make_error("too_long", max=self.max_length)
+        if self.pattern is not None and not self.pattern.fullmatch(text):
+            raise self.make_error("format")
+        return text
+
+
+class TagList(fields.Field):
+    """A list of tag names: trimmed, de-duplicated and sorted; null or non-strings rejected."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "null": NOT_A_STRING_LIST,
+        "invalid": NOT_A_STRING_LIST,
+        "blank": "can't contain blank tags",
+        "too_many": f"is too long (maximum is {MAX_TAGS} tags)",
+        "too_long": f"is too long (maximum is {MAX_TAG_LENGTH} characters)",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+            raise self.make_error("invalid")
+        names = {tag.strip() for tag in value}
+        if "" in names:
+            raise self.make_error("blank")
+        if len(names) > MAX_TAGS:
+            raise self.make_error("too_many")
+        if any(len(name) > MAX_TAG_LENGTH for name in names):
+            raise self.make_error("too_long")
+        return sorted(names)
+
+
+class BoundedInteger(fields.Field):
+    """A query-string integer: plain decimal digits within [minimum, maximum]."""
+
+    def __init__(self, *, minimum: int, maximum: int, **kwargs: Any) -> None:
+        message = f"must be an integer between {minimum} and {maximum}"
+        super().__init__(error_messages={"invalid": message, "null": message}, **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, str) or not DECIMAL_PATTERN.fullmatch(value):
+            raise self.make_error("invalid")
+        number = int(value)
+        if not self.minimum <= number <= self.maximum:
+            raise self.make_error("invalid")
+        return number
+
+
+class EnvelopeSchema(Schema):
+    """Loads a request body `{"<envelope>": {...}}` and returns the inner fields.
+
+    A missing, null or non-object body is `{"<envelope>": ["can't be blank"]}`; an envelope
+    that is not an object is "must be an object". Unknown keys are ignored.
+    """
+
+    envelope: ClassVar[str]
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def unwrap_envelope(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict) or data.get(self.envelope) is None:
+            raise ValidationError({self.envelope: [BLANK]})
+        inner = data[self.envelope]
+        if not isinstance(inner, dict):
+            raise ValidationError({self.envelope: ["must be an object"]})
+        return inner
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+class NewUserSchema(EnvelopeSchema):
+    """CreateUser body."""
+
+    envelope = "user"
+    username = Text(required=True, max_length=64, pattern=USERNAME_PATTERN)
+    email = Text(required=True, max_length=254, pattern=EMAIL_PATTERN)
+    password = Text(required=True, strip=False, min_length=8, max_length=128)
+
+
+class LoginUserSchema(EnvelopeSchema):
+    """Login body; the password is only checked for presence and type, never for policy."""
+
+    envelope = "user"
+    email = Text(required=True, max_length=254, pattern=EMAIL_PATTERN)
+    password = Text(required=True, strip=False)
+
+
+class UpdateUserSchema(EnvelopeSchema):
+    """UpdateCurrentUser body: every field optional; bio and image may be cleared."""
+
+    envelope = "user"
+    username = Text(max_length=64, pattern=USERNAME_PATTERN)
+    email = Text(max_length=254, pattern=EMAIL_PATTERN)
+    password = Text(strip=False, min_length=8, max_length=128)
+    bio = Text(allow_none=True, blank_as_none=True, max_length=1000)
+    image = Text(allow_none=True, blank_as_none=True, max_length=2048)
+
+
+# The token to echo in a User response: `with TokenContext(token): UserSchema().dump(user)`.
+TokenContext = Context[str]
+
+
+class UserSchema(Schema):
+    """The spec's User: the account plus the token the client keeps using."""
+
+    email = fields.String()
+    token = fields.Function(lambda _user: TokenContext.get())
+    username = fields.String()
+    bio = fields.String()
+    image = fields.String()
+
+
+# --- profiles --------------------------------------------------------------------------------
+
+
+class ProfileSchema(Schema):
+    """The spec's Profile; `following` is relative to the caller."""
+
+    username = fields.String()
+    bio = fields.String()
+    image = fields.String()
+    following = fields.Boolean()
+
+
+# --- articles --------------------------------------------------------------------------------
+
+
+class Timestamp(fields.Field):
+    """UTC with milliseconds and a Z suffix: 2026-01-02T03:04:05.678Z."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class NewArticleSchema(EnvelopeSchema):
+    """CreateArticle body."""
+
+    envelope = "article"
+    title = Text(required=True, max_length=255)
+    description = Text(required=True, max_length=1000)
+    body = Text(required=True, strip=False, max_length=65535)
+    tag_list = TagList(data_key="tagList", load_default=list)
+
+
+class UpdateArticleSchema(EnvelopeSchema):
+    """UpdateArticle body: all optional; an omitted tagList keeps the tags, [] removes them."""
+
+    envelope = "article"
+    title = Text(max_length=255)
+    description = Text(max_length=1000)
+    body = Text(strip=False, max_length=65535)
+    tag_list = TagList(data_key="tagList")
+
+
+class ArticleSchema(Schema):
+    """The spec's Article; list responses dump it with `exclude=("body",)`."""
+
+    slug = fields.String()
+    title = fields.String()
+    description = fields.String()
+    body = fields.String()
+    tag_list = fields.List(fields.String(), data_key="tagList")
+    created_at = Timestamp(data_key="createdAt")
+    updated_at = Timestamp(data_key="updatedAt")
+    favorited = fields.Boolean()
+    favorites_count = fields.Integer(data_key="favoritesCount")
+    author = fields.Nested(ProfileSchema)
+
+
+class PaginationSchema(Schema):
+    """GetArticlesFeed query string (and the paging part of GetArticles'); others ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = BoundedInteger(minimum=1, maximum=100, load_default=20)
+    offset = BoundedInteger(minimum=0, maximum=MAX_OFFSET, load_default=0)
+
+
+class ArticleFiltersSchema(PaginationSchema):
+    """GetArticles query string: optional exact-match filters plus paging."""
+
+    tag = fields.String(load_default=None)
+    author = fields.String(load_default=None)
+    favorited = fields.String(load_default=None)
+
+
+# --- comments --------------------------------------------------------------------------------
+
+
+class NewCommentSchema(EnvelopeSchema):
+    """CreateArticleComment body; the body is stored as sent."""
+
+    envelope = "comment"
+    body = Text(required=True, strip=False, max_length=10000)
+
+
+class CommentSchema(Schema):
+    """The spec's Comment."""
+
+    id = fields.Integer()
+    created_at = Timestamp(data_key="createdAt")
+    updated_at = Timestamp(data_key="updatedAt")
+    body = fields.String()
+    author = fields.Nested(ProfileSchema)

@@ -1,0 +1,1 @@
+"""Conduit (RealWorld API) as a Django project: settings, URLs and the one app `conduit`."""

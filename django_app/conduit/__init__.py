@@ -1,0 +1,1 @@
+"""The Conduit app: users, profiles, articles, comments, favorites and tags."""

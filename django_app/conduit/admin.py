@@ -1,0 +1,96 @@
+"""Admin: browse and moderate users, articles, comments and tags."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from django_app.conduit.models import Article, Comment, Tag, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    """Users sign in with their email; the username is their public name."""
+
+    list_display = ["username", "email", "is_staff", "is_active", "created_at"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+    search_fields = ["username", "email"]
+    ordering = ["username"]
+    readonly_fields = ["created_at", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["username", "bio", "image"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        ("Dates", {"fields": ["created_at", "last_login"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "username", "password1", "password2"],
+            },
+        )
+    ]
+
+
+class CommentInline(admin.TabularInline):
+    """An article's comments, editable from the article page."""
+
+    model = Comment
+    extra = 0
+    fields = ["author", "body", "created_at"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["author"]
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    """Articles with their author, tags and favorite count."""
+
+    list_display = ["title", "slug", "author", "created_at", "favorite_count"]
+    list_select_related = ["author"]
+    list_filter = ["created_at", "tags"]
+    search_fields = ["title", "slug", "author__username"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["author"]
+    filter_horizontal = ["tags"]
+    readonly_fields = ["created_at"]
+    inlines = [CommentInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        """Count favorites in the list query rather than once per row."""
+        return super().get_queryset(request).annotate(favorite_count=Count("favorites"))
+
+    @admin.display(description="favorites", ordering="favorite_count")
+    def favorite_count(self, article: Article) -> int:
+        """Number of users who favorited the article."""
+        return article.favorite_count  # type: ignore[attr-defined]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """All comments, newest first."""
+
+    list_display = ["id", "article", "author", "created_at"]
+    list_select_related = ["article", "author"]
+    search_fields = ["body", "author__username", "article__title"]
+    raw_id_fields = ["article", "author"]
+    ordering = ["-created_at"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """Tags with the number of articles carrying each."""
+
+    list_display = ["name", "article_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
+        """Count articles in the list query rather than once per row."""
+        return super().get_queryset(request).annotate(article_count=Count("articles"))
+
+    @admin.display(description="articles", ordering="article_count")
+    def article_count(self, tag: Tag) -> int:
+        """Number of articles with this tag."""
+        return tag.article_count  # type: ignore[attr-defined]

@@ -1,0 +1,70 @@
+"""Token to user: JWTs in `Authorization: Token <jwt>` (or `Bearer <jwt>`).
+
+Tokens are HS256 JWTs with exactly the claims sub (the user id as a string), iat and exp. A request
+without the header is anonymous; a header that is present but wrong is always a 401, even on
+endpoints where authentication is optional.
+"""
+
+from datetime import timedelta
+
+import jwt
+from django.conf import settings
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from django_app.conduit.exceptions import TokenExpired, TokenInvalid
+from django_app.conduit.models import User, utc_now
+
+SCHEMES = frozenset({"token", "bearer"})
+
+
+def issue_token(user: User) -> str:
+    """A fresh token for `user`, valid for JWT_TTL_SECONDS."""
+    issued_at = utc_now().replace(microsecond=0)
+    claims = {
+        "sub": str(user.pk),
+        "iat": issued_at,
+        "exp": issued_at + timedelta(seconds=settings.JWT_TTL_SECONDS),
+    }
+    return jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")
+
+
+def user_id_from_token(token: str) -> int:
+    """The user id a token was issued for; raises TokenExpired or TokenInvalid."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.SECRET_KEY,
+            algorithms=["HS256"],
+            options={"require": ["sub", "iat", "exp"]},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise TokenExpired from error
+    except jwt.InvalidTokenError as error:
+        raise TokenInvalid from error
+    subject = claims["sub"]
+    if not subject.isdigit() or not subject.isascii():
+        raise TokenInvalid
+    return int(subject)
+
+
+class JWTAuthentication(BaseAuthentication):
+    """DRF authentication backend for Conduit tokens."""
+
+    def authenticate(self, request: Request) -> tuple[User, str] | None:
+        """(user, token) for a valid header, None without one; raises 401 for a bad one."""
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header.strip():
+            return None
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() not in SCHEMES or not token:
+            raise TokenInvalid
+        user = User.objects.filter(pk=user_id_from_token(token), is_active=True).first()
+        if user is None:
+            raise TokenInvalid
+        return user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        """The WWW-Authenticate challenge; returning one makes DRF answer 401 rather than 403."""
+        return "Token"

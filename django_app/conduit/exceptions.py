@@ -1,0 +1,142 @@
+"""The error shape: the one place that builds `{"errors": {"<key>": ["<message>"]}}` bodies.
+
+Views, serializers and services raise; `exception_handler` (DRF's EXCEPTION_HANDLER) turns what
+they raise into a response, and the Django handlers below do the same for what happens outside
+DRF (unknown routes, crashes). Validation is 422, never DRF's 400; each field reports one message.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+Errors = dict[str, list[str]]
+
+
+class TokenInvalid(exceptions.AuthenticationFailed):
+    """401: the Authorization header is there but is not a valid token for an existing user."""
+
+    default_detail = {"token": ["is invalid"]}
+
+
+class TokenExpired(exceptions.AuthenticationFailed):
+    """401: the token was valid but its `exp` has passed."""
+
+    default_detail = {"token": ["has expired"]}
+
+
+class InvalidCredentials(exceptions.APIException):
+    """401: unknown email or wrong password (one message for both).
+
+    Not an AuthenticationFailed: Login takes no credentials header (no authenticators), and DRF
+    turns AuthenticationFailed into a 403 on such views.
+    """
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = {"credentials": ["invalid"]}
+
+
+class ResourceNotFound(exceptions.NotFound):
+    """404 for a named resource: article, profile or comment."""
+
+    def __init__(self, resource: str) -> None:
+        super().__init__({resource: ["not found"]})
+
+
+class Forbidden(exceptions.PermissionDenied):
+    """403: the caller is not the author of the resource."""
+
+    def __init__(self, resource: str) -> None:
+        super().__init__({resource: ["forbidden"]})
+
+
+class Conflict(exceptions.APIException):
+    """409: unique fields (username, email) that another account already uses."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+    def __init__(self, fields: Iterable[str]) -> None:
+        super().__init__({field: ["has already been taken"] for field in fields})
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """503 from the health check."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = {"database": ["is unavailable"]}
+
+
+# Errors for exceptions raised with DRF's own string detail, by class (first match wins).
+DEFAULT_ERRORS: list[tuple[type[exceptions.APIException], Errors]] = [
+    (exceptions.NotAuthenticated, {"token": ["is missing"]}),
+    (exceptions.AuthenticationFailed, {"token": ["is invalid"]}),
+    (exceptions.ParseError, {"request": ["is not valid JSON"]}),
+    (exceptions.UnsupportedMediaType, {"request": ["must be application/json"]}),
+    (exceptions.MethodNotAllowed, {"method": ["not allowed"]}),
+    (exceptions.NotFound, {"route": ["not found"]}),
+    (exceptions.PermissionDenied, {"request": ["forbidden"]}),
+]
+TOO_LARGE: Errors = {"request": ["is too large"]}
+
+
+def errors_of(exc: exceptions.APIException) -> Errors:
+    """The `errors` object for an API exception, keeping the first message of each field."""
+    if isinstance(exc.detail, dict):
+        return {
+            key: [str(messages[0] if isinstance(messages, list) else messages)]
+            for key, messages in exc.detail.items()
+        }
+    for exception_class, errors in DEFAULT_ERRORS:
+        if isinstance(exc, exception_class):
+            return errors
+    return {"request": [str(exc.detail)]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER; None lets an unexpected error reach Django's 500 handler."""
+    if isinstance(exc, RequestDataTooBig):
+        # Raised lazily by Django when a view first reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
+        return Response({"errors": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    # Every 401 carries the API's one challenge.
+    headers = {"WWW-Authenticate": "Token"} if exc.status_code == 401 else {}
+    # Validation failures are 422 Unprocessable Content; DRF's ValidationError says 400.
+    if isinstance(exc, exceptions.ValidationError):
+        status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    else:
+        status_code = exc.status_code
+    return Response({"errors": errors_of(exc)}, status=status_code, headers=headers)
+
+
+def error_response(errors: Errors, status_code: int) -> JsonResponse:
+    """An error body for the Django-level handlers, which run outside DRF."""
+    return JsonResponse(
+        {"errors": errors}, status=status_code, json_dumps_params={"separators": (",", ":")}
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
+    """handler400: a request Django itself refused before any view ran."""
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(TOO_LARGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    return error_response({"request": ["is invalid"]}, status.HTTP_400_BAD_REQUEST)
+
+
+def route_not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
+    """handler404: no URL pattern matches the path."""
+    return error_response({"route": ["not found"]}, status.HTTP_404_NOT_FOUND)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    """handler500: Django has already logged the traceback; the body never leaks it."""
+    return error_response({"server": ["internal error"]}, status.HTTP_500_INTERNAL_SERVER_ERROR)

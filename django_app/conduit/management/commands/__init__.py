@@ -1,0 +1,1 @@
+"""`migrate` (creates the SQLite directory first) and `seed`."""

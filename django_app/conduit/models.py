@@ -1,0 +1,237 @@
+"""ORM models and the read side: QuerySet methods that shape every list in a constant query count.
+
+Reads annotate the caller-relative flags (`favorited`, `following`) with EXISTS subqueries and
+`favorites_count` with a COUNT subquery, and prefetch authors and tags, so a page of 20 articles
+costs the same number of queries as a page of one. Writes live in services.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+
+def utc_now() -> datetime:
+    """Now in UTC, truncated to milliseconds: the precision the API serialises timestamps in."""
+    now = timezone.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    """Profile reads, relative to the caller."""
+
+    def with_following(self, viewer: User | None) -> Self:
+        """Annotate `following`: does `viewer` follow this user (false when anonymous)."""
+        if viewer is None:
+            return self.annotate(following=Value(False))
+        follows = Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))
+        return self.annotate(following=Exists(follows))
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    """Creates users for `createsuperuser`; emails are stored exactly as given (no normalising)."""
+
+    def create_user(
+        self, email: str, username: str, password: str | None = None, **extra: object
+    ) -> User:
+        """Create a user with a hashed password (None leaves it unusable)."""
+        user = self.model(email=email, username=username, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, username: str, password: str, **extra: object) -> User:
+        """Create a staff superuser for the admin."""
+        return self.create_user(
+            email, username, password, is_staff=True, is_superuser=True, **extra
+        )
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account; signs in with email and password, appears to others as a profile."""
+
+    username = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(max_length=254, unique=True)
+    # The API distinguishes "no bio" (null) from a bio; "" is stored as null.
+    bio = models.TextField(null=True, blank=True)  # noqa: DJ001
+    image = models.CharField(max_length=2048, null=True, blank=True)  # noqa: DJ001
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=utc_now, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Follow(models.Model):
+    """`follower` follows `followed`; one row per pair, never yourself."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_links")
+    followed = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_links")
+    created_at = models.DateTimeField(default=utc_now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followed"], name="conduit_follow_unique"),
+            models.CheckConstraint(
+                condition=~Q(follower=F("followed")), name="conduit_follow_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.followed_id}"
+
+
+class TagQuerySet(models.QuerySet["Tag"]):
+    """Tag reads."""
+
+    def popular(self) -> Self:
+        """Tags on at least one article, most used first, then by name."""
+        return (
+            self.annotate(article_count=Count("articles"))
+            .filter(article_count__gt=0)
+            .order_by("-article_count", "name")
+        )
+
+
+class Tag(models.Model):
+    """A tag name, shared by every article that carries it."""
+
+    name = models.CharField(max_length=64, unique=True)
+
+    objects = TagQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArticleQuerySet(models.QuerySet["Article"]):
+    """Article reads: filters, order and the caller-relative annotations."""
+
+    def matching(
+        self, *, tag: str | None = None, author: str | None = None, favorited: str | None = None
+    ) -> Self:
+        """Filter by tag name, author username and favoriting username (exact, AND-combined)."""
+        articles = self
+        if tag is not None:
+            articles = articles.filter(tags__name=tag)
+        if author is not None:
+            articles = articles.filter(author__username=author)
+        if favorited is not None:
+            favorites = Favorite.objects.filter(article=OuterRef("pk"), user__username=favorited)
+            articles = articles.filter(Exists(favorites))
+        return articles
+
+    def followed_by(self, user: User) -> Self:
+        """Articles whose author `user` follows (the feed)."""
+        return self.filter(
+            Exists(Follow.objects.filter(follower=user, followed=OuterRef("author")))
+        )
+
+    def newest_first(self) -> Self:
+        """Order newest first; the id breaks ties between equal timestamps."""
+        return self.order_by("-created_at", "-id")
+
+    def with_viewer(self, viewer: User | None) -> Self:
+        """Annotate favorited, favorites_count; prefetch tags and the author as `viewer` sees it."""
+        counts = (
+            Favorite.objects.filter(article=OuterRef("pk"))
+            .order_by()
+            .values("article")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        if viewer is None:
+            favorited: Exists | Value = Value(False)
+        else:
+            favorited = Exists(Favorite.objects.filter(article=OuterRef("pk"), user=viewer))
+        return self.annotate(
+            favorited=favorited, favorites_count=Coalesce(Subquery(counts), 0)
+        ).prefetch_related(
+            Prefetch("author", queryset=User.objects.with_following(viewer)),
+            "tags",
+        )
+
+
+class Article(models.Model):
+    """A post; its slug (from the title) is its public identifier."""
+
+    slug = models.SlugField(max_length=255, unique=True, allow_unicode=True)
+    title = models.CharField(max_length=255)
+    description = models.TextField()
+    body = models.TextField()
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="articles")
+    tags = models.ManyToManyField(Tag, related_name="articles", blank=True)
+    created_at = models.DateTimeField(default=utc_now, editable=False)
+    updated_at = models.DateTimeField(default=utc_now)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at", "-id"], name="conduit_article_newest")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Favorite(models.Model):
+    """`user` favorited `article`; one row per pair."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="favorites")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(default=utc_now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "article"], name="conduit_favorite_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} favorited {self.article_id}"
+
+
+class CommentQuerySet(models.QuerySet["Comment"]):
+    """Comment reads."""
+
+    def with_viewer(self, viewer: User | None) -> Self:
+        """Prefetch each comment's author as `viewer` sees it (with `following`)."""
+        return self.prefetch_related(
+            Prefetch("author", queryset=User.objects.with_following(viewer))
+        )
+
+    def oldest_first(self) -> Self:
+        """Order oldest first; the id breaks ties between equal timestamps."""
+        return self.order_by("created_at", "id")
+
+
+class Comment(models.Model):
+    """A comment on an article."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="comments")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=utc_now, editable=False)
+    updated_at = models.DateTimeField(default=utc_now)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["article", "created_at", "id"], name="conduit_comment_thread")
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.article_id}"

@@ -1,0 +1,233 @@
+"""Wire shapes: DRF serializers named after the spec's components.
+
+Input serializers (New*/Update*/Login*) hold every field rule of the API: each failing field
+reports the first rule it breaks, in the order presence, type, length, format. Output
+serializers (User, Profile, Article, Comment) render exactly the spec's keys; the caller-relative
+flags they print come from the QuerySet annotations in models.py.
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
+from django.db.models import Manager
+from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.validators import (
+    ProhibitSurrogateCharactersValidator as ProhibitSurrogateCharacters,
+)
+
+from django_app.conduit.models import Article, Comment, Tag, User
+
+BLANK = "can't be blank"
+USERNAME_PATTERN = re.compile(r"^\w[\w.-]*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 64
+
+
+class StringField(serializers.CharField):
+    """A JSON string field with the API's messages.
+
+    Unlike DRF's CharField it refuses numbers and booleans instead of coercing them, treats a
+    whitespace-only value as blank even when it is not trimmed, and stores a blank optional
+    value as null. `pattern` adds the format rule, checked after the length rule.
+    """
+
+    default_error_messages = {
+        "required": BLANK,
+        "null": BLANK,
+        "blank": BLANK,
+        "not_a_string": "must be a string",
+        "max_length": "is too long (maximum is {max_length} characters)",
+        "min_length": "is too short (minimum is {min_length} characters)",
+        "invalid": "is invalid",
+    }
+
+    def __init__(self, *, pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # DRF also refuses NUL and lone surrogates (no database stores them); same message.
+        for validator in self.validators:
+            if isinstance(validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharacters):
+                validator.message = self.error_messages["invalid"]
+        if pattern is not None:
+            self.validators.append(RegexValidator(pattern, message=self.error_messages["invalid"]))
+
+    def run_validation(self, data: Any = empty) -> Any:
+        """Blank (empty or whitespace-only) is an error, or null for optional nullable fields."""
+        if isinstance(data, str) and not data.strip():
+            if not self.allow_blank:
+                self.fail("blank")
+            return None if self.allow_null else ""
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> str:
+        """Accept only real strings."""
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class TagListField(serializers.Field):
+    """`tagList`: a list of strings, trimmed, de-duplicated and sorted; renders tags sorted."""
+
+    default_error_messages = {
+        "required": BLANK,
+        "null": "must be a list of strings",
+        "not_a_list": "must be a list of strings",
+        "blank_tag": "can't contain blank tags",
+        "too_many": f"is too long (maximum is {MAX_TAGS} tags)",
+        "too_long": f"is too long (maximum is {MAX_TAG_LENGTH} characters)",
+    }
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        """The distinct trimmed tag names in code-point order."""
+        if not isinstance(data, list) or not all(isinstance(tag, str) for tag in data):
+            self.fail("not_a_list")
+        names = {tag.strip() for tag in data}
+        if "" in names:
+            self.fail("blank_tag")
+        if len(names) > MAX_TAGS:
+            self.fail("too_many")
+        if any(len(name) > MAX_TAG_LENGTH for name in names):
+            self.fail("too_long")
+        return sorted(names)
+
+    def to_representation(self, value: "Manager[Tag]") -> list[str]:
+        """Tag names of a prefetched relation, in code-point order whatever the DB collation."""
+        return sorted(tag.name for tag in value.all())
+
+
+class TimestampField(serializers.DateTimeField):
+    """UTC with milliseconds and a Z: 2026-01-02T03:04:05.678Z."""
+
+    def to_representation(self, value: datetime) -> str:
+        """Format a stored timestamp."""
+        value = value.astimezone(UTC)
+        return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+
+
+# Input shapes.
+
+
+class NewUserSerializer(serializers.Serializer):
+    """CreateUser's `user` object."""
+
+    username = StringField(max_length=64, pattern=USERNAME_PATTERN)
+    email = StringField(max_length=254, pattern=EMAIL_PATTERN)
+    password = StringField(min_length=8, max_length=128, trim_whitespace=False)
+
+
+class LoginUserSerializer(serializers.Serializer):
+    """Login's `user` object; the password is only checked for presence and type."""
+
+    email = StringField(max_length=254, pattern=EMAIL_PATTERN)
+    password = StringField(trim_whitespace=False)
+
+
+class UpdateUserSerializer(serializers.Serializer):
+    """UpdateCurrentUser's `user` object: every field optional, only given ones change."""
+
+    username = StringField(required=False, max_length=64, pattern=USERNAME_PATTERN)
+    email = StringField(required=False, max_length=254, pattern=EMAIL_PATTERN)
+    password = StringField(required=False, min_length=8, max_length=128, trim_whitespace=False)
+    bio = StringField(required=False, allow_null=True, allow_blank=True, max_length=1000)
+    image = StringField(required=False, allow_null=True, allow_blank=True, max_length=2048)
+
+
+class NewArticleSerializer(serializers.Serializer):
+    """CreateArticle's `article` object; `tagList` arrives in validated_data as `tag_list`."""
+
+    title = StringField(max_length=255)
+    description = StringField(max_length=1000)
+    body = StringField(max_length=65535, trim_whitespace=False)
+    # camelCase names below are the wire names of the spec.
+    tagList = TagListField(source="tag_list", required=False, default=list)  # noqa: N815
+
+
+class UpdateArticleSerializer(serializers.Serializer):
+    """UpdateArticle's `article` object: omitted fields (and an omitted tagList) are kept."""
+
+    title = StringField(required=False, max_length=255)
+    description = StringField(required=False, max_length=1000)
+    body = StringField(required=False, max_length=65535, trim_whitespace=False)
+    tagList = TagListField(source="tag_list", required=False)  # noqa: N815
+
+
+class NewCommentSerializer(serializers.Serializer):
+    """CreateArticleComment's `comment` object; the body is stored as sent."""
+
+    body = StringField(max_length=10000, trim_whitespace=False)
+
+
+# Output shapes.
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The signed-in user; the token comes from the view (fresh or the one presented)."""
+
+    token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["email", "token", "username", "bio", "image"]
+
+    def get_token(self, user: User) -> str:
+        """The token passed in the serializer context."""
+        return self.context["token"]
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """A user as others see them; `following` is annotated by `User.objects.with_following`."""
+
+    following = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["username", "bio", "image", "following"]
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    """An article read through `Article.objects.with_viewer`."""
+
+    tagList = TagListField(source="tags", read_only=True)  # noqa: N815
+    createdAt = TimestampField(source="created_at", read_only=True)  # noqa: N815
+    updatedAt = TimestampField(source="updated_at", read_only=True)  # noqa: N815
+    favorited = serializers.BooleanField(read_only=True)
+    favoritesCount = serializers.IntegerField(source="favorites_count", read_only=True)  # noqa: N815
+    author = ProfileSerializer(read_only=True)
+
+    class Meta:
+        model = Article
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "body",
+            "tagList",
+            "createdAt",
+            "updatedAt",
+            "favorited",
+            "favoritesCount",
+            "author",
+        ]
+
+
+class ArticleListItemSerializer(ArticleSerializer):
+    """An article in a list (GetArticles, GetArticlesFeed): the same without `body`."""
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [name for name in ArticleSerializer.Meta.fields if name != "body"]
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """A comment read through `Comment.objects.with_viewer`."""
+
+    createdAt = TimestampField(source="created_at", read_only=True)  # noqa: N815
+    updatedAt = TimestampField(source="updated_at", read_only=True)  # noqa: N815
+    author = ProfileSerializer(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "createdAt", "updatedAt", "body", "author"]

@@ -1,0 +1,325 @@
+"""Domain operations, named as in the other two apps (keyword-only, typed).
+
+Writes happen here, in transactions, and return what the API answers with, read back through
+the QuerySet methods of models.py. Reads are thin wrappers over those QuerySet methods that add
+the API's 404s. The author-only rule is not here: in DRF it is an object permission
+(permissions.IsAuthorOrReadOnly) that the view checks on the object it resolved, so the
+operations that need it (update_article, delete_article, delete_comment) take that object.
+"""
+
+import functools
+import re
+import unicodedata
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
+from rest_framework.exceptions import ValidationError
+
+from django_app.conduit.exceptions import (
+    Conflict,
+    DatabaseUnavailable,
+    InvalidCredentials,
+    ResourceNotFound,
+)
+from django_app.conduit.models import Article, Comment, Favorite, Follow, Tag, User, utc_now
+
+SLUG_MAX_LENGTH = 100
+# Attempts at a unique slug when a concurrent write takes the one just computed.
+SLUG_ATTEMPTS = 5
+MAX_COMMENT_ID = 2_147_483_647
+
+
+# Users and authentication.
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    """A real hash to verify against when the email is unknown, so timing reveals nothing."""
+    return make_password("not-a-real-password-only-for-constant-timing")
+
+
+def _taken_fields(
+    *, username: str | None, email: str | None, user: User | None = None
+) -> list[str]:
+    """Which of username/email another account (not `user`) already has."""
+    others = User.objects.exclude(pk=user.pk) if user is not None else User.objects.all()
+    taken = []
+    if username is not None and others.filter(username=username).exists():
+        taken.append("username")
+    if email is not None and others.filter(email=email).exists():
+        taken.append("email")
+    return taken
+
+
+def _save_unique(user: User, **save_kwargs: Any) -> None:
+    """Save `user`; a unique-constraint race with another request is still a 409."""
+    try:
+        with transaction.atomic():
+            user.save(**save_kwargs)
+    except IntegrityError as error:
+        taken = _taken_fields(username=user.username, email=user.email, user=user)
+        raise Conflict(taken or ["username"]) from error
+
+
+def register_user(*, username: str, email: str, password: str) -> User:
+    """Create an account; 409 if the username or email is taken."""
+    if taken := _taken_fields(username=username, email=email):
+        raise Conflict(taken)
+    user = User(username=username, email=email)
+    user.set_password(password)
+    _save_unique(user)
+    return user
+
+
+def authenticate(*, email: str, password: str) -> User:
+    """The account with this email and password; 401 with one message for every failure."""
+    user = User.objects.filter(email=email, is_active=True).first()
+    if user is None:
+        check_password(password, _dummy_password_hash())
+        raise InvalidCredentials
+    if not user.check_password(password):
+        raise InvalidCredentials
+    return user
+
+
+def update_user(*, user: User, changes: dict[str, Any]) -> User:
+    """Apply the given fields (an empty dict changes nothing); 409 if username/email is taken."""
+    if not changes:
+        return user
+    if taken := _taken_fields(
+        username=changes.get("username"), email=changes.get("email"), user=user
+    ):
+        raise Conflict(taken)
+    for field in ("username", "email", "bio", "image"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    if "password" in changes:
+        user.set_password(changes["password"])
+    _save_unique(user)
+    return user
+
+
+# Profiles.
+
+
+def _user_or_404(username: str) -> User:
+    """The user with this username, or 404 profile."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise ResourceNotFound("profile")
+    return user
+
+
+def get_profile(*, viewer: User | None, username: str) -> User:
+    """A profile as `viewer` sees it (annotated `following`); 404 if unknown."""
+    profile = User.objects.with_following(viewer).filter(username=username).first()
+    if profile is None:
+        raise ResourceNotFound("profile")
+    return profile
+
+
+def follow_user(*, user: User, username: str) -> User:
+    """Follow `username` (idempotent); 422 for yourself."""
+    target = _user_or_404(username)
+    if target.pk == user.pk:
+        raise ValidationError({"profile": ["cannot follow yourself"]})
+    # get_or_create absorbs the IntegrityError of a concurrent duplicate follow.
+    Follow.objects.get_or_create(follower=user, followed=target)
+    return get_profile(viewer=user, username=username)
+
+
+def unfollow_user(*, user: User, username: str) -> User:
+    """Stop following `username` (idempotent; unfollowing yourself is a no-op)."""
+    target = _user_or_404(username)
+    Follow.objects.filter(follower=user, followed=target).delete()
+    return get_profile(viewer=user, username=username)
+
+
+# Articles.
+
+
+def slugify(title: str) -> str:
+    """The slug base of a title, identical in the three apps: "Crème Brûlée!" -> "creme-brulee"."""
+    decomposed = unicodedata.normalize("NFKD", title)
+    text = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
+    slug = re.sub(r"[\W_]+", "-", text).strip("-")
+    return slug[:SLUG_MAX_LENGTH].strip("-") or "article"
+
+
+def _unique_slug(title: str, *, article: Article | None = None) -> str:
+    """`base`, else the first free `base-2`, `base-3`...; `article` keeps a same-base slug."""
+    base = slugify(title)
+    if article is not None and re.fullmatch(rf"{re.escape(base)}(-[0-9]+)?", article.slug):
+        return article.slug
+    candidates = Article.objects.filter(Q(slug=base) | Q(slug__startswith=f"{base}-"))
+    if article is not None:
+        candidates = candidates.exclude(pk=article.pk)
+    taken = set(candidates.values_list("slug", flat=True))
+    slug, suffix = base, 1
+    while slug in taken:
+        suffix += 1
+        slug = f"{base}-{suffix}"
+    return slug
+
+
+def _tags_named(names: list[str]) -> list[Tag]:
+    """The Tag rows for `names`, creating the missing ones (concurrent creators do not clash)."""
+    if not names:
+        return []
+    Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+    return list(Tag.objects.filter(name__in=names))
+
+
+def _save_article(article: Article, *, title_changed: bool, tag_list: list[str] | None) -> None:
+    """Save with a unique slug (recomputed from the title) and the tags, retrying slug races."""
+    for attempt in range(SLUG_ATTEMPTS):
+        if title_changed:
+            article.slug = _unique_slug(article.title, article=article if article.pk else None)
+        try:
+            with transaction.atomic():
+                article.save()
+                if tag_list is not None:
+                    article.tags.set(_tags_named(tag_list))
+            return
+        except IntegrityError:
+            if attempt == SLUG_ATTEMPTS - 1 or not title_changed:
+                raise
+
+
+def _article_or_404(slug: str) -> Article:
+    """The article with this slug (no annotations), or 404 article."""
+    article = Article.objects.filter(slug=slug).first()
+    if article is None:
+        raise ResourceNotFound("article")
+    return article
+
+
+def list_articles(
+    *,
+    viewer: User | None,
+    tag: str | None,
+    author: str | None,
+    favorited: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Article], int]:
+    """A page of matching articles, newest first, and the total number of matches."""
+    matching = Article.objects.matching(tag=tag, author=author, favorited=favorited)
+    page = matching.with_viewer(viewer).newest_first()[offset : offset + limit]
+    return list(page), matching.count()
+
+
+def feed_articles(*, user: User, limit: int, offset: int) -> tuple[list[Article], int]:
+    """A page of articles by authors `user` follows, newest first, and their total number."""
+    matching = Article.objects.followed_by(user)
+    page = matching.with_viewer(user).newest_first()[offset : offset + limit]
+    return list(page), matching.count()
+
+
+def get_article(*, viewer: User | None, slug: str) -> Article:
+    """One article as `viewer` sees it; 404 if unknown."""
+    article = Article.objects.with_viewer(viewer).filter(slug=slug).first()
+    if article is None:
+        raise ResourceNotFound("article")
+    return article
+
+
+def create_article(
+    *, author: User, title: str, description: str, body: str, tag_list: list[str]
+) -> Article:
+    """Publish an article under a fresh unique slug."""
+    now = utc_now()
+    article = Article(
+        author=author,
+        title=title,
+        description=description,
+        body=body,
+        created_at=now,
+        updated_at=now,
+    )
+    _save_article(article, title_changed=True, tag_list=tag_list)
+    return get_article(viewer=author, slug=article.slug)
+
+
+def update_article(*, user: User, article: Article, changes: dict[str, Any]) -> Article:
+    """Apply the given fields (the author check is done); updatedAt moves even if none changed."""
+    for field in ("title", "description", "body"):
+        if field in changes:
+            setattr(article, field, changes[field])
+    article.updated_at = utc_now()
+    _save_article(article, title_changed="title" in changes, tag_list=changes.get("tag_list"))
+    return get_article(viewer=user, slug=article.slug)
+
+
+def delete_article(*, article: Article) -> None:
+    """Delete an article (author checked) with its comments, favorites and tag links."""
+    article.delete()
+
+
+def favorite_article(*, user: User, slug: str) -> Article:
+    """Favorite an article (idempotent)."""
+    article = _article_or_404(slug)
+    # get_or_create absorbs the IntegrityError of a concurrent duplicate favorite.
+    Favorite.objects.get_or_create(user=user, article=article)
+    return get_article(viewer=user, slug=slug)
+
+
+def unfavorite_article(*, user: User, slug: str) -> Article:
+    """Remove a favorite (idempotent)."""
+    article = _article_or_404(slug)
+    Favorite.objects.filter(user=user, article=article).delete()
+    return get_article(viewer=user, slug=slug)
+
+
+# Comments.
+
+
+def list_comments(*, viewer: User | None, slug: str) -> list[Comment]:
+    """An article's comments, oldest first; 404 if the article is unknown."""
+    article = _article_or_404(slug)
+    return list(Comment.objects.filter(article=article).with_viewer(viewer).oldest_first())
+
+
+def add_comment(*, author: User, slug: str, body: str) -> Comment:
+    """Comment on an article; 404 if the article is unknown."""
+    article = _article_or_404(slug)
+    now = utc_now()
+    comment = Comment.objects.create(
+        article=article, author=author, body=body, created_at=now, updated_at=now
+    )
+    return Comment.objects.with_viewer(author).get(pk=comment.pk)
+
+
+def get_comment(*, slug: str, comment_id: str) -> Comment:
+    """The comment `comment_id` of the article `slug`: 404 article first, then 404 comment."""
+    article = _article_or_404(slug)
+    if not re.fullmatch(r"[0-9]+", comment_id) or int(comment_id) > MAX_COMMENT_ID:
+        raise ResourceNotFound("comment")
+    comment = Comment.objects.filter(article=article, pk=int(comment_id)).first()
+    if comment is None:
+        raise ResourceNotFound("comment")
+    return comment
+
+
+def delete_comment(*, comment: Comment) -> None:
+    """Delete a comment (author checked)."""
+    comment.delete()
+
+
+# Tags and health.
+
+
+def list_tags() -> list[str]:
+    """Names of tags on at least one article, most used first, then by name."""
+    return list(Tag.objects.popular().values_list("name", flat=True))
+
+
+def ping_database() -> None:
+    """Run SELECT 1; 503 if the database does not answer."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        raise DatabaseUnavailable from error

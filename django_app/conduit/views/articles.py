@@ -1,0 +1,113 @@
+"""Articles and Favorites: lists, the feed, one article, and favoriting."""
+
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_app.conduit import services
+from django_app.conduit.models import Article
+from django_app.conduit.pagination import ArticlePagination
+from django_app.conduit.parsers import read_envelope
+from django_app.conduit.permissions import IsAuthorOrReadOnly
+from django_app.conduit.serializers import (
+    ArticleListItemSerializer,
+    ArticleSerializer,
+    NewArticleSerializer,
+    UpdateArticleSerializer,
+)
+from django_app.conduit.views.base import ConduitAPIView
+
+
+class ArticleListView(ConduitAPIView):
+    """GET (authentication optional) and POST /api/articles."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    # operationId: GetArticles
+    def get(self, request: Request) -> Response:
+        """Recent articles, filtered by tag, author or favoriting user."""
+        page = ArticlePagination.from_request(request)
+        articles, total = services.list_articles(
+            viewer=request.user,
+            tag=request.query_params.get("tag"),
+            author=request.query_params.get("author"),
+            favorited=request.query_params.get("favorited"),
+            limit=page.limit,
+            offset=page.offset,
+        )
+        articles_data = ArticleListItemSerializer(articles, many=True).data
+        return Response({"articles": articles_data, "articlesCount": total})
+
+    # operationId: CreateArticle
+    def post(self, request: Request) -> Response:
+        """Publish an article."""
+        serializer = NewArticleSerializer(data=read_envelope(request, "article"))
+        serializer.is_valid(raise_exception=True)
+        article = services.create_article(author=request.user, **serializer.validated_data)
+        return Response(
+            {"article": ArticleSerializer(article).data}, status=status.HTTP_201_CREATED
+        )
+
+
+class ArticleFeedView(ConduitAPIView):
+    """GET /api/articles/feed."""
+
+    # operationId: GetArticlesFeed
+    def get(self, request: Request) -> Response:
+        """Recent articles by the authors the caller follows."""
+        page = ArticlePagination.from_request(request)
+        articles, total = services.feed_articles(
+            user=request.user, limit=page.limit, offset=page.offset
+        )
+        articles_data = ArticleListItemSerializer(articles, many=True).data
+        return Response({"articles": articles_data, "articlesCount": total})
+
+
+class ArticleDetailView(ConduitAPIView):
+    """GET (authentication optional), PUT and DELETE /api/articles/{slug}."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly, IsAuthorOrReadOnly]
+
+    def get_object(self, slug: str) -> Article:
+        """The article as the caller sees it (404), after the author-only permission (403)."""
+        article = services.get_article(viewer=self.request.user, slug=slug)
+        self.check_object_permissions(self.request, article)
+        return article
+
+    # operationId: GetArticle
+    def get(self, request: Request, slug: str) -> Response:
+        """One article, with its body."""
+        return Response({"article": ArticleSerializer(self.get_object(slug)).data})
+
+    # operationId: UpdateArticle
+    def put(self, request: Request, slug: str) -> Response:
+        """Edit your article; a new title gives a new slug."""
+        serializer = UpdateArticleSerializer(data=read_envelope(request, "article"))
+        serializer.is_valid(raise_exception=True)
+        article = services.update_article(
+            user=request.user, article=self.get_object(slug), changes=serializer.validated_data
+        )
+        return Response({"article": ArticleSerializer(article).data})
+
+    # operationId: DeleteArticle
+    def delete(self, request: Request, slug: str) -> Response:
+        """Delete your article."""
+        services.delete_article(article=self.get_object(slug))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ArticleFavoriteView(ConduitAPIView):
+    """POST and DELETE /api/articles/{slug}/favorite; any request body is ignored."""
+
+    # operationId: CreateArticleFavorite
+    def post(self, request: Request, slug: str) -> Response:
+        """Favorite an article."""
+        article = services.favorite_article(user=request.user, slug=slug)
+        return Response({"article": ArticleSerializer(article).data})
+
+    # operationId: DeleteArticleFavorite
+    def delete(self, request: Request, slug: str) -> Response:
+        """Unfavorite an article."""
+        article = services.unfavorite_article(user=request.user, slug=slug)
+        return Response({"article": ArticleSerializer(article).data})

@@ -1,0 +1,21 @@
+"""Health: is the app up and does the database answer (tag Health)."""
+
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_app.conduit import services
+from django_app.conduit.views.base import ConduitAPIView
+
+
+class HealthView(ConduitAPIView):
+    """GET /health, outside /api and outside authentication."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    # operationId: GetHealth
+    def get(self, request: Request) -> Response:
+        """200 after a SELECT 1, 503 when the database is unavailable."""
+        services.ping_database()
+        return Response({"status": "ok"})

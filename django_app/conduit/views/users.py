@@ -1,0 +1,69 @@
+"""User and Authentication: register, log in, read and update the current user."""
+
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_app.conduit import services
+from django_app.conduit.authentication import issue_token
+from django_app.conduit.parsers import read_envelope
+from django_app.conduit.serializers import (
+    LoginUserSerializer,
+    NewUserSerializer,
+    UpdateUserSerializer,
+    UserSerializer,
+)
+from django_app.conduit.views.base import ConduitAPIView
+
+
+class UsersView(ConduitAPIView):
+    """POST /api/users."""
+
+    # No security in the spec: an Authorization header, even a broken one, is ignored.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    # operationId: CreateUser
+    def post(self, request: Request) -> Response:
+        """Register an account; answers with a fresh token."""
+        serializer = NewUserSerializer(data=read_envelope(request, "user"))
+        serializer.is_valid(raise_exception=True)
+        user = services.register_user(**serializer.validated_data)
+        body = {"user": UserSerializer(user, context={"token": issue_token(user)}).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginView(ConduitAPIView):
+    """POST /api/users/login."""
+
+    # No security in the spec: an Authorization header, even a broken one, is ignored.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    # operationId: Login
+    def post(self, request: Request) -> Response:
+        """Exchange email and password for a fresh token."""
+        serializer = LoginUserSerializer(data=read_envelope(request, "user"))
+        serializer.is_valid(raise_exception=True)
+        user = services.authenticate(**serializer.validated_data)
+        return Response({"user": UserSerializer(user, context={"token": issue_token(user)}).data})
+
+
+class CurrentUserView(ConduitAPIView):
+    """GET and PUT /api/user; both answer with the token the request presented."""
+
+    # operationId: GetCurrentUser
+    def get(self, request: Request) -> Response:
+        """The signed-in user."""
+        return Response(
+            {"user": UserSerializer(request.user, context={"token": request.auth}).data}
+        )
+
+    # operationId: UpdateCurrentUser
+    def put(self, request: Request) -> Response:
+        """Change any of username, email, password, bio, image."""
+        serializer = UpdateUserSerializer(data=read_envelope(request, "user"))
+        serializer.is_valid(raise_exception=True)
+        user = services.update_user(user=request.user, changes=serializer.validated_data)
+        return Response({"user": UserSerializer(user, context={"token": request.auth}).data})

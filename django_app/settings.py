@@ -1,0 +1,148 @@
+"""Project settings, read from the environment in this one module.
+
+The variables are the same in the three apps: DATABASE_URL, SECRET_KEY, APP_ENV, JWT_TTL_SECONDS
+and CORS_ALLOWED_ORIGINS. There are no per-environment settings modules; APP_ENV=production only
+turns on the checks that a deployment needs.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+
+DEFAULT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+
+APP_ENV = os.environ.get("APP_ENV", "development")
+if APP_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"APP_ENV must be 'development' or 'production', not {APP_ENV!r}")
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEFAULT_SECRET_KEY
+if APP_ENV == "production" and SECRET_KEY == DEFAULT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a private value when APP_ENV=production "
+        "(it is unset or still the development default)"
+    )
+
+# Django's debug pages are HTML (the technical 404 for unknown routes, the traceback page for
+# errors) and would break the JSON error contract, so the API runs with DEBUG off in every
+# environment; tracebacks still go to the console log.
+DEBUG = False
+
+# The API answers on whatever host name the deployment routes to it; the proxy in front
+# of a production deployment is the place that pins host names.
+ALLOWED_HOSTS = [host.strip() for host in os.environ.get("ALLOWED_HOSTS", "*").split(",")]
+
+JWT_TTL_SECONDS = int(os.environ.get("JWT_TTL_SECONDS", "2592000"))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "django_app.conduit",
+]
+
+MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "django_app.urls"
+WSGI_APPLICATION = "django_app.wsgi.application"
+# Never redirect /api/users/ to /api/users: an unknown path is a JSON 404.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'django.sqlite3'}")
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers wait for the lock (IMMEDIATE transactions, 5 s busy timeout) instead of
+    # failing with "database is locked"; WAL lets readers run alongside the writer. Django turns
+    # foreign keys on for every SQLite connection itself.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 5,
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "conduit.User"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+# Bodies over 1 MiB are refused with 413 when the view reads them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "django_app.conduit.parsers.JSONOnlyNegotiation",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["django_app.conduit.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "django_app.conduit.exceptions.exception_handler",
+    # Anonymous callers are `request.user is None`, so services take `viewer: User | None`.
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_PAGINATION_CLASS": None,
+    "DEFAULT_THROTTLE_CLASSES": [],
+}
+
+CORS_URLS_REGEX = r"^/api/.*$"
+_cors_origins = [o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "*").split(",")]
+CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else [o for o in _cors_origins if o]
+CORS_ALLOW_HEADERS = ["authorization", "content-type"]
+CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO"},
+        # 4xx answers are the API working as specified; only 5xx (with traceback) are logged.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django_app": {"handlers": ["console"], "level": "INFO"},
+    },
+}

@@ -1,0 +1,19 @@
+"""Root URLconf: the API under /api/, the health check at /health, the admin at /admin/.
+
+No pattern ends in a slash and APPEND_SLASH is off, so /api/users/ is a JSON 404, never a redirect.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from django_app.conduit.views.health import HealthView
+
+urlpatterns = [
+    path("api/", include("django_app.conduit.urls")),
+    path("health", HealthView.as_view(), name="health"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "django_app.conduit.exceptions.bad_request"
+handler404 = "django_app.conduit.exceptions.route_not_found"
+handler500 = "django_app.conduit.exceptions.server_error"

@@ -100,8 +100,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "conduit.User"
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django_app.conduit.hashers.Argon2idHasher",
 ]
 
 # Bodies over 1 MiB are refused with 413 when the view reads them.

@@ -143,7 +143,7 @@ class NewArticleSerializer(serializers.Serializer):
     description = StringField(max_length=1000)
     body = StringField(max_length=65535, trim_whitespace=False)
     # camelCase names below are the wire names of the spec.
-    tagList = TagListField(source="tag_list", required=False, default=list)  # noqa: N815
+    tagList = TagListField(source="tag_list", required=False, default=list)
 
 
 class UpdateArticleSerializer(serializers.Serializer):
@@ -152,7 +152,7 @@ class UpdateArticleSerializer(serializers.Serializer):
     title = StringField(required=False, max_length=255)
     description = StringField(required=False, max_length=1000)
     body = StringField(required=False, max_length=65535, trim_whitespace=False)
-    tagList = TagListField(source="tag_list", required=False)  # noqa: N815
+    tagList = TagListField(source="tag_list", required=False)
 
 
 class NewCommentSerializer(serializers.Serializer):
@@ -191,11 +191,11 @@ class ProfileSerializer(serializers.ModelSerializer):
 class ArticleSerializer(serializers.ModelSerializer):
     """An article read through `Article.objects.with_viewer`."""
 
-    tagList = TagListField(source="tags", read_only=True)  # noqa: N815
-    createdAt = TimestampField(source="created_at", read_only=True)  # noqa: N815
-    updatedAt = TimestampField(source="updated_at", read_only=True)  # noqa: N815
+    tagList = TagListField(source="tags", read_only=True)
+    createdAt = TimestampField(source="created_at", read_only=True)
+    updatedAt = TimestampField(source="updated_at", read_only=True)
     favorited = serializers.BooleanField(read_only=True)
-    favoritesCount = serializers.IntegerField(source="favorites_count", read_only=True)  # noqa: N815
+    favoritesCount = serializers.IntegerField(source="favorites_count", read_only=True)
     author = ProfileSerializer(read_only=True)
 
     class Meta:
@@ -224,8 +224,8 @@ class ArticleListItemSerializer(ArticleSerializer):
 class CommentSerializer(serializers.ModelSerializer):
     """A comment read through `Comment.objects.with_viewer`."""
 
-    createdAt = TimestampField(source="created_at", read_only=True)  # noqa: N815
-    updatedAt = TimestampField(source="updated_at", read_only=True)  # noqa: N815
+    createdAt = TimestampField(source="created_at", read_only=True)
+    updatedAt = TimestampField(source="updated_at", read_only=True)
     author = ProfileSerializer(read_only=True)
 
     class Meta:

@@ -1,7 +1,6 @@
 """Behaviour the contract suite cannot see from outside, or that is Django-specific."""
 
 # Django's runner is unittest-based: its assert methods are the idiom here, not bare asserts.
-# ruff: noqa: PT009
 
 import json
 from datetime import timedelta

@@ -6,7 +6,6 @@ listing 20 articles takes as many queries as listing one.
 """
 
 # Django's runner is unittest-based: its assert methods are the idiom here, not bare asserts.
-# ruff: noqa: PT009
 
 from django.db import connection
 from django.test import TestCase

@@ -5,7 +5,6 @@ source, and compares (method, path) -> operationId with the spec.
 """
 
 # Django's runner is unittest-based: its assert methods are the idiom here, not bare asserts.
-# ruff: noqa: PT009
 
 import inspect
 import re

@@ -1,7 +1,6 @@
 """The seed command loads the shared demo data once, through the services."""
 
 # Django's runner is unittest-based: its assert methods are the idiom here, not bare asserts.
-# ruff: noqa: PT009
 
 import json
 import os

@@ -1,7 +1,6 @@
 """settings.py read fresh under a given environment: production refuses the default secret."""
 
 # Django's runner is unittest-based: its assert methods are the idiom here, not bare asserts.
-# ruff: noqa: PT009, PT027
 
 import importlib.util
 import os
@@ -51,8 +50,14 @@ class SettingsTests(SimpleTestCase):
         self.assertTrue(settings.CORS_ALLOW_ALL_ORIGINS)
         self.assertFalse(settings.APPEND_SLASH)
         self.assertTrue(str(settings.DATABASES["default"]["NAME"]).endswith("var/django.sqlite3"))
-        hasher = settings.PASSWORD_HASHERS[0]
-        self.assertEqual(hasher, "django.contrib.auth.hashers.Argon2PasswordHasher")
+        self.assertEqual(settings.PASSWORD_HASHERS, ["django_app.conduit.hashers.Argon2idHasher"])
+
+    def test_passwords_are_hashed_with_argon2id_at_the_shared_cost(self) -> None:
+        from django.contrib.auth.hashers import check_password, make_password
+
+        encoded = make_password("correct horse battery")
+        self.assertTrue(encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$"), encoded)
+        self.assertTrue(check_password("correct horse battery", encoded))
 
     def test_database_url_and_cors_origins_come_from_the_environment(self) -> None:
         settings = load_settings(

@@ -35,6 +35,8 @@ T = TypeVar("T")
 # means another writer committed, so N simultaneous writers need at most N rounds.
 WRITE_ATTEMPTS = 20
 SLUG_MAX_LENGTH = 100
+# Slugs that would be shadowed by a fixed route under /articles/ (GET /articles/feed).
+RESERVED_SLUGS = frozenset({"feed"})
 
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane), the same in all three
 # apps; argon2-cffi's default (64 MiB, 3 passes, 4 lanes) costs several times more CPU per login.
@@ -199,7 +201,7 @@ def _unique_slug(title: str, *, exclude_id: int | None) -> str:
     query = select(Article.slug).where(or_(Article.slug == base, Article.slug.like(f"{base}-%")))
     if exclude_id is not None:
         query = query.where(Article.id != exclude_id)
-    taken = set(db.session.scalars(query))
+    taken = set(db.session.scalars(query)) | RESERVED_SLUGS
     candidate, suffix = base, 1
     while candidate in taken:
         suffix += 1

@@ -272,6 +272,18 @@ def test_title_without_letters_or_digits_gets_an_article_slug(api: ApiClient, ti
     assert fetch(api, article["slug"])["title"] == title.strip()
 
 
+@pytest.mark.operation("CreateArticle", "GetArticle", "GetArticlesFeed")
+def test_an_article_titled_feed_does_not_hide_behind_the_feed_route(api: ApiClient) -> None:
+    author = api.register()
+    article = create(api, author, title="Feed")
+    assert re.fullmatch(r"feed-[1-9]\d*", article["slug"]), article["slug"]
+    assert fetch(api, article["slug"])["title"] == "Feed"
+    assert api.get("/articles/feed", token=author.token).json()["articlesCount"] == 0
+    renamed = update(api, author, article["slug"], title="feed")
+    assert renamed.status_code == 200
+    assert renamed.json()["article"]["slug"] != "feed"
+
+
 @pytest.mark.operation("CreateArticle")
 def test_duplicate_titles_get_numbered_slugs(api: ApiClient) -> None:
     author = api.register()

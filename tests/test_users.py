@@ -257,6 +257,19 @@ def test_login_requires_email_and_password(api: ApiClient, field: str, value: st
 
 
 @pytest.mark.operation("Login")
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [("not-an-email", "is invalid"), (42, "must be a string"), ("e" * 250 + "@x.io", None)],
+    ids=["format", "type", "length"],
+)
+def test_login_validates_the_email_like_registration(
+    api: ApiClient, email: Any, message: str | None
+) -> None:
+    response = api.post("/users/login", json_body={"user": {"email": email, "password": "x"}})
+    assert_error(response, 422, "email", message or "is too long (maximum is 254 characters)")
+
+
+@pytest.mark.operation("Login")
 def test_login_checks_the_password_exactly(api: ApiClient) -> None:
     user = api.register(password="Case Sensitive 1")
     for attempt in ("case sensitive 1", "Case Sensitive 1 ", "Case Sensitive"):

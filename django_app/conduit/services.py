@@ -140,6 +140,10 @@ def unfollow_user(*, user: User, username: str) -> User:
 # Articles.
 
 
+# Slugs that would be shadowed by a fixed route under /articles/ (GET /articles/feed).
+RESERVED_SLUGS = frozenset({"feed"})
+
+
 def slugify(title: str) -> str:
     """The slug base of a title, identical in the three apps: "Crème Brûlée!" -> "creme-brulee"."""
     decomposed = unicodedata.normalize("NFKD", title)
@@ -156,7 +160,7 @@ def _unique_slug(title: str, *, article: Article | None = None) -> str:
     candidates = Article.objects.filter(Q(slug=base) | Q(slug__startswith=f"{base}-"))
     if article is not None:
         candidates = candidates.exclude(pk=article.pk)
-    taken = set(candidates.values_list("slug", flat=True))
+    taken = set(candidates.values_list("slug", flat=True)) | RESERVED_SLUGS
     slug, suffix = base, 1
     while slug in taken:
         suffix += 1

@@ -17,7 +17,7 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres lint format clean
+        test-contract test-unit test-official test-postgres compare lint format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -80,6 +80,9 @@ test-unit: $(STAMP) ## Each app's framework-native tests
 
 test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) against each app, twice
 	$(BIN)/python -m tools.official
+
+compare: $(STAMP) ## Side by side: OP=<operationId> prints one operation; alone, writes build/compare/
+	$(BIN)/python -m tools.compare $(if $(OP),--op $(OP))
 
 lint: $(STAMP) ## ruff check + format check
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ fresh database; or once against an already running server given with `--base-url
 from __future__ import annotations
 
 import ast
+import json
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -217,19 +218,38 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
         results[(impl, "skipped")] += 1
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
     results = config.stash.get(RESULTS, None)
     if not results:
         return
     terminalreporter.section("contract results per implementation")
     names = sorted({impl for impl, _ in results}, key=lambda n: (n == "shared", n))
+    outcomes = ("passed", "failed", "error", "skipped")
+    summary = {name: {o: results[(name, o)] for o in outcomes} for name in names}
+    if not config.getoption("--base-url"):
+        save_results(summary, database=config.getoption("--database"))
     for name in names:
-        counts = {
-            outcome: results[(name, outcome)]
-            for outcome in ("passed", "failed", "error", "skipped")
-        }
-        shown = ", ".join(f"{count} {outcome}" for outcome, count in counts.items() if count)
+        shown = ", ".join(f"{n} {outcome}" for outcome, n in summary[name].items() if n)
         terminalreporter.write_line(f"{name:>10}: {shown}")
+
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "build"
+
+
+def save_results(summary: dict[str, dict[str, int]], *, database: str) -> None:
+    """Merge this run's per-app counts into build/contract-results[-postgres].json.
+
+    `make compare` and the README's results table read it; a run of a subset of the apps only
+    replaces the entries it ran.
+    """
+    suffix = "" if database == "sqlite" else f"-{database}"
+    path = RESULTS_DIR / f"contract-results{suffix}.json"
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    previous.update({name: counts for name, counts in summary.items() if name != "shared"})
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def covered_operations(test_dir: Path) -> set[str]:

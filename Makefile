@@ -16,7 +16,7 @@ DJANGO_PORT ?= 8002
 FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
-.PHONY: help install run-flask run-django run-fastapi test test-flask test-django test-fastapi \
+.PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
         test-contract test-unit test-official test-postgres compare lint format clean
 
 help: ## Show this help
@@ -55,6 +55,32 @@ run-fastapi: $(STAMP) ## Run the FastAPI app (default port 8003)
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli seed
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/uvicorn fastapi_app.main:app --host 127.0.0.1 --port $(PORT)
+
+# Production-style servers: APP_ENV=production (DEBUG off, the default SECRET_KEY refused),
+# WEB_CONCURRENCY workers (default: 2 per core + 1 for the sync servers, 1 per core for uvicorn).
+CORES := $(shell nproc 2>/dev/null || echo 2)
+HOST ?= 127.0.0.1
+
+serve-flask: PORT ?= $(FLASK_PORT)
+serve-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
+serve-flask: $(STAMP) ## Flask under gunicorn, production settings (needs SECRET_KEY)
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/flask --app flask_app db upgrade
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn 'flask_app:create_app()' \
+	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4 --access-logfile -
+
+serve-django: PORT ?= $(DJANGO_PORT)
+serve-django: DATABASE_URL ?= sqlite:///$(DB_DIR)/django.sqlite3
+serve-django: $(STAMP) ## Django under gunicorn, production settings (needs SECRET_KEY)
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python django_app/manage.py migrate --noinput
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn django_app.wsgi:application \
+	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4 --access-logfile -
+
+serve-fastapi: PORT ?= $(FASTAPI_PORT)
+serve-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
+serve-fastapi: $(STAMP) ## FastAPI under uvicorn workers, production settings (needs SECRET_KEY)
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python -m fastapi_app.cli migrate
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/uvicorn fastapi_app.main:app \
+	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header
 
 test: test-unit test-contract ## Run every test: per-app unit tests, then the contract suite on all three
 

@@ -1,0 +1,130 @@
+"""Command line: `python -m fastapi_app.cli migrate` and `python -m fastapi_app.cli seed`."""
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fastapi_app import schemas, services
+from fastapi_app.config import Settings, get_settings
+from fastapi_app.db import create_engine, create_sessionmaker
+from fastapi_app.models import User
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEMO_DATA = Path(__file__).resolve().parent.parent / "shared_spec" / "demo_data.json"
+
+
+def alembic_config(database_url: str) -> Config:
+    """Alembic configuration without an alembic.ini (migrations/env.py reads the URL from it)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def migrate(database_url: str) -> None:
+    """Apply every migration, creating the SQLite file and its directory if needed."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(database_url), "head")
+
+
+async def seed(settings: Settings, data: dict[str, Any]) -> None:
+    """Load the demo data through the services, only into a database without users."""
+    if not settings.seed:
+        print("SEED=0: not seeding")
+        return
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine, writes=True)() as session:
+            if await session.scalar(select(func.count()).select_from(User)):
+                print("the database already has users: not seeding")
+                return
+            await _load(session, data)
+    finally:
+        await engine.dispose()
+
+
+async def _load(session: AsyncSession, data: dict[str, Any]) -> None:
+    """Each record goes through the request schemas first, so it obeys the API's rules."""
+    users: dict[str, User] = {}
+    for record in data["users"]:
+        new = schemas.NewUser.model_validate(record)
+        user = await services.register_user(
+            session=session, username=new.username, email=new.email, password=new.password
+        )
+        profile = schemas.UpdateUser.model_validate(
+            {key: record[key] for key in ("bio", "image") if key in record}
+        )
+        users[new.username] = await services.update_user(
+            session=session, user=user, changes=profile.model_dump()
+        )
+    _progress("users", len(users), len(data["users"]))
+
+    for follower, followed in data["follows"]:
+        await services.follow_user(session=session, user=users[follower], username=followed)
+    _progress("follows", len(data["follows"]), len(data["follows"]))
+
+    slugs: dict[str, str] = {}
+    for record in data["articles"]:
+        new_article = schemas.NewArticle.model_validate(record)
+        article = await services.create_article(
+            session=session,
+            author=users[record["author"]],
+            title=new_article.title,
+            description=new_article.description,
+            body=new_article.body,
+            tag_list=new_article.tag_list,
+        )
+        slugs[record["title"]] = article.slug
+    _progress("articles", len(slugs), len(data["articles"]))
+
+    for username, title in data["favorites"]:
+        await services.favorite_article(session=session, user=users[username], slug=slugs[title])
+    _progress("favorites", len(data["favorites"]), len(data["favorites"]))
+
+    for record in data["comments"]:
+        comment = schemas.NewComment.model_validate(record)
+        await services.add_comment(
+            session=session,
+            author=users[record["author"]],
+            slug=slugs[record["article"]],
+            body=comment.body,
+        )
+    _progress("comments", len(data["comments"]), len(data["comments"]))
+
+
+def _progress(kind: str, done: int, total: int) -> None:
+    print(f"seeding {kind} {done}/{total}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m fastapi_app.cli", description=__doc__)
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    subcommands.add_parser("migrate", help="apply the database migrations")
+    seed_parser = subcommands.add_parser(
+        "seed", help="load the demo data into an empty database (SEED=0 skips it)"
+    )
+    seed_parser.add_argument("--file", type=Path, default=DEMO_DATA, help="demo data (JSON)")
+    arguments = parser.parse_args(argv)
+    settings = get_settings()
+    if arguments.command == "migrate":
+        migrate(settings.database_url)
+        print(f"database migrated to the latest revision ({make_url(settings.database_url)!r})")
+    elif not arguments.file.is_file():
+        sys.exit(f"no demo data at {arguments.file}")
+    else:
+        asyncio.run(seed(settings, json.loads(arguments.file.read_text(encoding="utf-8"))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The error shape. Every error body is built here: `{"errors": {"<key>": ["<message>"]}}`.
+
+Services and dependencies raise the ConduitError subclasses below; FastAPI's own errors
+(validation, unknown route, wrong method) and unexpected exceptions are translated by the
+handlers that `install_error_handlers` registers.
+"""
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+
+class ConduitError(Exception):
+    """An error with its HTTP status and the `errors` mapping to send."""
+
+    status_code: int
+    headers: Mapping[str, str] | None = None
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = dict(errors)
+
+
+class MalformedJSONError(ConduitError):
+    status_code = 400
+
+    def __init__(self) -> None:
+        super().__init__({"request": ["is not valid JSON"]})
+
+
+class UnauthorizedError(ConduitError):
+    """401 for a missing/invalid/expired token (key "token") or a failed login ("credentials")."""
+
+    status_code = 401
+    headers = {"WWW-Authenticate": "Token"}
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__({key: [message]})
+
+
+class ForbiddenError(ConduitError):
+    status_code = 403
+
+    def __init__(self, resource: str) -> None:
+        super().__init__({resource: ["forbidden"]})
+
+
+class NotFoundError(ConduitError):
+    status_code = 404
+
+    def __init__(self, resource: str) -> None:
+        super().__init__({resource: ["not found"]})
+
+
+class ConflictError(ConduitError):
+    status_code = 409
+
+    def __init__(self, fields: Iterable[str]) -> None:
+        super().__init__({field: ["has already been taken"] for field in fields})
+
+
+class RequestTooLargeError(ConduitError):
+    status_code = 413
+
+    def __init__(self) -> None:
+        super().__init__({"request": ["is too large"]})
+
+
+class UnsupportedMediaTypeError(ConduitError):
+    status_code = 415
+
+    def __init__(self) -> None:
+        super().__init__({"request": ["must be application/json"]})
+
+
+class UnprocessableError(ConduitError):
+    """422 for a rule no schema can check, such as following yourself."""
+
+    status_code = 422
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__({key: [message]})
+
+
+class ValidationFailedError(ConduitError):
+    """422 for request data the schemas rejected, one message per field."""
+
+    status_code = 422
+
+
+class InternalServerError(ConduitError):
+    status_code = 500
+
+    def __init__(self) -> None:
+        super().__init__({"server": ["internal error"]})
+
+
+class DatabaseUnavailableError(ConduitError):
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__({"database": ["is unavailable"]})
+
+
+# Pydantic error type -> (rank, message). A field reports only its lowest-ranked error, so the
+# rules apply in the order presence, type, length, format. A message of None keeps the one the
+# schema raised (schemas.py raises PydanticCustomError with the final text).
+_PRESENCE, _TYPE, _LENGTH, _FORMAT = range(4)
+_VALIDATION_MESSAGES: dict[str, tuple[int, str | None]] = {
+    "missing": (_PRESENCE, "can't be blank"),
+    "blank": (_PRESENCE, None),
+    "blank_tag": (_PRESENCE, None),
+    "string_type": (_TYPE, "must be a string"),
+    "model_type": (_TYPE, "must be an object"),
+    "model_attributes_type": (_TYPE, "must be an object"),
+    "dict_type": (_TYPE, "must be an object"),
+    "tag_list_type": (_TYPE, None),
+    "integer_range": (_TYPE, None),
+    "string_too_short": (_LENGTH, "is too short (minimum is {min_length} characters)"),
+    "string_too_long": (_LENGTH, "is too long (maximum is {max_length} characters)"),
+    "too_many_tags": (_LENGTH, None),
+    "string_pattern_mismatch": (_FORMAT, "is invalid"),
+}
+
+
+def validation_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Turn Pydantic errors into `{field: [message]}`, one message per field.
+
+    The field is the JSON key inside the envelope (`("body", "user", "email")` -> "email"), the
+    envelope itself for envelope-level errors (`("body", "user")` -> "user"), or the query
+    parameter (`("query", "limit")` -> "limit").
+    """
+    chosen: dict[str, tuple[int, str]] = {}
+    for error in errors:
+        loc = [part for part in error["loc"] if isinstance(part, str)]
+        source, path = (loc[0], loc[1:]) if loc else ("body", [])
+        if source == "body":
+            field = path[1] if len(path) > 1 else (path[0] if path else "request")
+        else:
+            field = path[0] if path else source
+        rank, template = _VALIDATION_MESSAGES.get(error["type"], (_TYPE, None))
+        message = template.format(**error.get("ctx") or {}) if template else str(error["msg"])
+        if field not in chosen or rank < chosen[field][0]:
+            chosen[field] = (rank, message)
+    return {field: [message] for field, (_, message) in chosen.items()}
+
+
+def _response(error: ConduitError) -> JSONResponse:
+    return JSONResponse(
+        {"errors": error.errors}, status_code=error.status_code, headers=error.headers
+    )
+
+
+async def _conduit_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ConduitError)
+    return _response(exc)
+
+
+async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error["type"] == "json_invalid" for error in errors):
+        return _response(MalformedJSONError())
+    return _response(ValidationFailedError(validation_errors(errors)))
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Starlette raises these for unknown routes (404) and known paths with the wrong method
+    (405, keeping its Allow header)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        errors = {"route": ["not found"]}
+    elif exc.status_code == 405:
+        errors = {"method": ["not allowed"]}
+    else:
+        errors = {"request": [str(exc.detail).lower()]}
+    return JSONResponse({"errors": errors}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _response(InternalServerError())
+
+
+class InternalErrorMiddleware:
+    """Answer unexpected exceptions with the JSON 500 *inside* the CORS middleware.
+
+    Starlette sends a 500 from its outermost ServerErrorMiddleware, outside every user
+    middleware, so that response would lack the CORS headers. This middleware is added first
+    (innermost), catches what the exception handlers left, logs it and answers with the 500 body.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            if response_started:
+                raise
+            logger.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
+            await _response(InternalServerError())(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error response the `{"errors": ...}` shape
+    (main.py also adds InternalErrorMiddleware)."""
+    app.add_exception_handler(ConduitError, _conduit_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Last resort, used by Starlette's ServerErrorMiddleware if InternalErrorMiddleware is bypassed.
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,141 @@
+"""Articles and Favorites: list, feed, read, write and favorite articles."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from fastapi_app import services
+from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep, json_body
+from fastapi_app.schemas import (
+    ArticleFilters,
+    MultipleArticlesResponse,
+    NewArticleRequest,
+    Pagination,
+    SingleArticleResponse,
+    UpdateArticleRequest,
+)
+
+router = APIRouter(tags=["Articles"])
+
+
+# Declared before /articles/{slug}, which would otherwise take "feed" for a slug.
+# operationId: GetArticlesFeed
+@router.get(
+    "/articles/feed", operation_id="GetArticlesFeed", response_model=MultipleArticlesResponse
+)
+async def get_articles_feed(
+    session: SessionDep, user: CurrentUser, page: Annotated[Pagination, Query()]
+) -> dict[str, Any]:
+    """Articles by the authors the caller follows, newest first."""
+    articles, total = await services.feed_articles(
+        session=session, user=user, limit=page.limit, offset=page.offset
+    )
+    return {"articles": articles, "articlesCount": total}
+
+
+# operationId: GetArticles
+@router.get("/articles", operation_id="GetArticles", response_model=MultipleArticlesResponse)
+async def get_articles(
+    session: SessionDep, viewer: OptionalUser, filters: Annotated[ArticleFilters, Query()]
+) -> dict[str, Any]:
+    """Articles newest first, filtered by tag, author and/or favorited; articlesCount is the
+    total number of matches, not the page length."""
+    articles, total = await services.list_articles(
+        session=session,
+        viewer=viewer,
+        tag=filters.tag,
+        author=filters.author,
+        favorited=filters.favorited,
+        limit=filters.limit,
+        offset=filters.offset,
+    )
+    return {"articles": articles, "articlesCount": total}
+
+
+# operationId: CreateArticle
+@router.post(
+    "/articles",
+    operation_id="CreateArticle",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SingleArticleResponse,
+)
+async def create_article(
+    session: SessionDep,
+    user: CurrentUser,
+    body: Annotated[NewArticleRequest, Depends(json_body(NewArticleRequest))],
+) -> dict[str, Any]:
+    """Publish an article by the caller."""
+    article = await services.create_article(
+        session=session,
+        author=user,
+        title=body.article.title,
+        description=body.article.description,
+        body=body.article.body,
+        tag_list=body.article.tag_list,
+    )
+    return {"article": article}
+
+
+# operationId: GetArticle
+@router.get("/articles/{slug}", operation_id="GetArticle", response_model=SingleArticleResponse)
+async def get_article(slug: str, session: SessionDep, viewer: OptionalUser) -> dict[str, Any]:
+    """One article, with the body."""
+    article = await services.get_article(session=session, viewer=viewer, slug=slug)
+    return {"article": article}
+
+
+# operationId: UpdateArticle
+@router.put("/articles/{slug}", operation_id="UpdateArticle", response_model=SingleArticleResponse)
+async def update_article(
+    slug: str,
+    session: SessionDep,
+    user: CurrentUser,
+    body: Annotated[UpdateArticleRequest, Depends(json_body(UpdateArticleRequest))],
+) -> dict[str, Any]:
+    """Change the fields sent (author only)."""
+    article = await services.update_article(
+        session=session, user=user, slug=slug, changes=body.article.model_dump()
+    )
+    return {"article": article}
+
+
+# operationId: DeleteArticle
+@router.delete(
+    "/articles/{slug}",
+    operation_id="DeleteArticle",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+)
+async def delete_article(slug: str, session: SessionDep, user: CurrentUser) -> None:
+    """Delete an article with its comments and favorites (author only)."""
+    await services.delete_article(session=session, user=user, slug=slug)
+
+
+# operationId: CreateArticleFavorite
+@router.post(
+    "/articles/{slug}/favorite",
+    operation_id="CreateArticleFavorite",
+    response_model=SingleArticleResponse,
+    tags=["Favorites"],
+)
+async def create_article_favorite(
+    slug: str, session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    """Favorite an article (idempotent; any request body is ignored)."""
+    article = await services.favorite_article(session=session, user=user, slug=slug)
+    return {"article": article}
+
+
+# operationId: DeleteArticleFavorite
+@router.delete(
+    "/articles/{slug}/favorite",
+    operation_id="DeleteArticleFavorite",
+    response_model=SingleArticleResponse,
+    tags=["Favorites"],
+)
+async def delete_article_favorite(
+    slug: str, session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    """Unfavorite an article (idempotent)."""
+    article = await services.unfavorite_article(session=session, user=user, slug=slug)
+    return {"article": article}

@@ -1,0 +1,63 @@
+"""Comments: list, add and delete the comments of an article."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response, status
+
+from fastapi_app import services
+from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep, json_body
+from fastapi_app.schemas import MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse
+
+router = APIRouter(tags=["Comments"])
+
+
+# operationId: GetArticleComments
+@router.get(
+    "/articles/{slug}/comments",
+    operation_id="GetArticleComments",
+    response_model=MultipleCommentsResponse,
+)
+async def get_article_comments(
+    slug: str, session: SessionDep, viewer: OptionalUser
+) -> dict[str, Any]:
+    """The article's comments, oldest first."""
+    comments = await services.list_comments(session=session, viewer=viewer, slug=slug)
+    return {"comments": comments}
+
+
+# operationId: CreateArticleComment
+@router.post(
+    "/articles/{slug}/comments",
+    operation_id="CreateArticleComment",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SingleCommentResponse,
+)
+async def create_article_comment(
+    slug: str,
+    session: SessionDep,
+    user: CurrentUser,
+    body: Annotated[NewCommentRequest, Depends(json_body(NewCommentRequest))],
+) -> dict[str, Any]:
+    """Comment on an article as the caller."""
+    comment = await services.add_comment(
+        session=session, author=user, slug=slug, body=body.comment.body
+    )
+    return {"comment": comment}
+
+
+# operationId: DeleteArticleComment
+@router.delete(
+    "/articles/{slug}/comments/{id}",
+    operation_id="DeleteArticleComment",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+)
+async def delete_article_comment(
+    slug: str,
+    # Taken as text: an id that is not a number is a 404 "comment not found", not a 422.
+    comment_id: Annotated[str, Path(alias="id")],
+    session: SessionDep,
+    user: CurrentUser,
+) -> None:
+    """Delete a comment (its author only)."""
+    await services.delete_comment(session=session, user=user, slug=slug, comment_id=comment_id)

@@ -1,0 +1,16 @@
+"""Health check, outside /api: is the process up and can it reach its database?"""
+
+from fastapi import APIRouter
+
+from fastapi_app import services
+from fastapi_app.dependencies import SessionDep
+
+router = APIRouter(tags=["Health"])
+
+
+# operationId: GetHealth
+@router.get("/health", operation_id="GetHealth")
+async def get_health(session: SessionDep) -> dict[str, str]:
+    """200 after a `SELECT 1` on the database, 503 if it fails."""
+    await services.ping_database(session=session)
+    return {"status": "ok"}

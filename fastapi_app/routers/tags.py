@@ -1,0 +1,18 @@
+"""Tags: the tags in use."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from fastapi_app import services
+from fastapi_app.dependencies import SessionDep
+from fastapi_app.schemas import TagsResponse
+
+router = APIRouter(tags=["Tags"])
+
+
+# operationId: GetTags
+@router.get("/tags", operation_id="GetTags", response_model=TagsResponse)
+async def get_tags(session: SessionDep) -> dict[str, Any]:
+    """Every tag on at least one article, most used first, then by name."""
+    return {"tags": await services.list_tags(session=session)}

@@ -1,0 +1,81 @@
+"""User and Authentication: register, log in, read and update the current user."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, status
+
+from fastapi_app import services
+from fastapi_app.dependencies import (
+    CurrentToken,
+    CurrentUser,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    json_body,
+)
+from fastapi_app.schemas import (
+    LoginUserRequest,
+    NewUserRequest,
+    UpdateUserRequest,
+    User,
+    UserResponse,
+)
+from fastapi_app.security import create_access_token
+
+router = APIRouter(tags=["User and Authentication"])
+
+
+# operationId: Login
+@router.post("/users/login", operation_id="Login", response_model=UserResponse)
+async def login(
+    session: ReadSessionDep,
+    settings: SettingsDep,
+    body: Annotated[LoginUserRequest, Depends(json_body(LoginUserRequest))],
+) -> dict[str, Any]:
+    """Exchange email and password for the user and a fresh token."""
+    user = await services.authenticate(
+        session=session, email=body.user.email, password=body.user.password
+    )
+    return {"user": User.with_token(user, create_access_token(user.id, settings))}
+
+
+# operationId: CreateUser
+@router.post(
+    "/users",
+    operation_id="CreateUser",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserResponse,
+)
+async def create_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    body: Annotated[NewUserRequest, Depends(json_body(NewUserRequest))],
+) -> dict[str, Any]:
+    """Register a user and log them in (201 with a fresh token)."""
+    user = await services.register_user(
+        session=session,
+        username=body.user.username,
+        email=body.user.email,
+        password=body.user.password,
+    )
+    return {"user": User.with_token(user, create_access_token(user.id, settings))}
+
+
+# operationId: GetCurrentUser
+@router.get("/user", operation_id="GetCurrentUser", response_model=UserResponse)
+async def get_current_user(user: CurrentUser, token: CurrentToken) -> dict[str, Any]:
+    """The caller, with the token they presented."""
+    return {"user": User.with_token(user, token)}
+
+
+# operationId: UpdateCurrentUser
+@router.put("/user", operation_id="UpdateCurrentUser", response_model=UserResponse)
+async def update_current_user(
+    session: SessionDep,
+    user: CurrentUser,
+    token: CurrentToken,
+    body: Annotated[UpdateUserRequest, Depends(json_body(UpdateUserRequest))],
+) -> dict[str, Any]:
+    """Change the fields sent (an empty object changes nothing)."""
+    user = await services.update_user(session=session, user=user, changes=body.user.model_dump())
+    return {"user": User.with_token(user, token)}

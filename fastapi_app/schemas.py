@@ -1,0 +1,339 @@
+"""Wire shapes (Pydantic v2), named after the OpenAPI components.
+
+Request models carry every field rule of the brief; a failing rule raises a Pydantic error whose
+type errors.py turns into the API's message (custom rules raise PydanticCustomError with the
+final text). Response models read the ORM objects directly (`from_attributes`).
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    MISSING,
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictStr,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from fastapi_app import models
+
+USERNAME_PATTERN = r"^\w[\w.-]*$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_TAGS = 20
+
+
+# --- field rules --------------------------------------------------------------------------
+
+
+def _not_blank(value: object) -> object:
+    """Presence comes first: null and empty or whitespace-only strings are all "blank"."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise PydanticCustomError("blank", "can't be blank")
+    return value
+
+
+def _not_null(value: object) -> object:
+    """An envelope given as null counts as missing."""
+    if value is None:
+        raise PydanticCustomError("blank", "can't be blank")
+    return value
+
+
+def _blank_to_none(value: str) -> str | None:
+    return value if value.strip() else None
+
+
+def _list_of_strings(value: object) -> object:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise PydanticCustomError("tag_list_type", "must be a list of strings")
+    return value
+
+
+def _not_blank_tag(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        raise PydanticCustomError("blank_tag", "can't contain blank tags")
+    return value
+
+
+def _distinct_sorted_tags(tags: list[str]) -> list[str]:
+    distinct = sorted(set(tags))
+    if len(distinct) > MAX_TAGS:
+        raise PydanticCustomError(
+            "too_many_tags", "is too long (maximum is {max_tags} tags)", {"max_tags": MAX_TAGS}
+        )
+    return distinct
+
+
+def _bounded_integer(low: int, high: int) -> PlainValidator:
+    """A query parameter that must be a decimal integer in low..high (no sign, no spaces)."""
+
+    def parse(value: object) -> int:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value):
+            number = int(value)
+            if low <= number <= high:
+                return number
+        raise PydanticCustomError(
+            "integer_range",
+            "must be an integer between {low} and {high}",
+            {"low": low, "high": high},
+        )
+
+    return PlainValidator(parse, json_schema_input_type=int)
+
+
+# Validators listed later in Annotated run first, so each BeforeValidator below sees the raw
+# JSON value before the strict type check.
+Username = Annotated[
+    StrictStr,
+    StringConstraints(strip_whitespace=True, max_length=64, pattern=USERNAME_PATTERN),
+    BeforeValidator(_not_blank),
+]
+Email = Annotated[
+    StrictStr,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
+    BeforeValidator(_not_blank),
+]
+# Passwords are never trimmed; login only checks presence and type.
+Password = Annotated[StrictStr, BeforeValidator(_not_blank)]
+NewPassword = Annotated[
+    StrictStr, StringConstraints(min_length=8, max_length=128), BeforeValidator(_not_blank)
+]
+# Optional profile texts, stored as sent; null, "" and whitespace-only are all stored as null.
+Bio = (
+    Annotated[StrictStr, StringConstraints(max_length=1000), AfterValidator(_blank_to_none)] | None
+)
+Image = (
+    Annotated[StrictStr, StringConstraints(max_length=2048), AfterValidator(_blank_to_none)] | None
+)
+Title = Annotated[
+    StrictStr, StringConstraints(strip_whitespace=True, max_length=255), BeforeValidator(_not_blank)
+]
+Description = Annotated[
+    StrictStr,
+    StringConstraints(strip_whitespace=True, max_length=1000),
+    BeforeValidator(_not_blank),
+]
+# Bodies are stored as sent; only the blank check looks at them trimmed.
+Body = Annotated[StrictStr, StringConstraints(max_length=65535), BeforeValidator(_not_blank)]
+CommentBody = Annotated[StrictStr, StringConstraints(max_length=10000), BeforeValidator(_not_blank)]
+Tag = Annotated[
+    StrictStr,
+    StringConstraints(strip_whitespace=True, max_length=64),
+    BeforeValidator(_not_blank_tag),
+]
+TagList = Annotated[
+    list[Tag], AfterValidator(_distinct_sorted_tags), BeforeValidator(_list_of_strings)
+]
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+class RequestModel(BaseModel):
+    # Unknown keys are ignored; patterns use Python's `re` so all three apps agree on `\w`/`\s`.
+    model_config = ConfigDict(extra="ignore", regex_engine="python-re")
+
+
+class LoginUser(RequestModel):
+    email: Email
+    password: Password
+
+
+class NewUser(RequestModel):
+    username: Username
+    email: Email
+    password: NewPassword
+
+
+class UpdateUser(RequestModel):
+    """Every field optional; a field that is sent must be valid (email/username/password may
+    not be null). MISSING fields are left out of `model_dump()`, which gives the changes."""
+
+    email: Email | MISSING = MISSING
+    username: Username | MISSING = MISSING
+    password: NewPassword | MISSING = MISSING
+    bio: Bio | MISSING = MISSING
+    image: Image | MISSING = MISSING
+
+
+class NewArticle(RequestModel):
+    title: Title
+    description: Description
+    body: Body
+    tag_list: TagList = Field(default_factory=list, alias="tagList")
+
+
+class UpdateArticle(RequestModel):
+    """Omitted fields (and an omitted tagList) are kept; `"tagList": []` removes every tag."""
+
+    title: Title | MISSING = MISSING
+    description: Description | MISSING = MISSING
+    body: Body | MISSING = MISSING
+    tag_list: TagList | MISSING = Field(default=MISSING, alias="tagList")
+
+
+class NewComment(RequestModel):
+    body: CommentBody
+
+
+class Envelope(RequestModel):
+    """`{"<name>": {...}}`. A top-level JSON value that is not an object means the envelope
+    is missing ("can't be blank"); an envelope that is not an object "must be an object"."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _object_or_nothing(cls, data: Any) -> Any:
+        return data if isinstance(data, dict) else {}
+
+
+class LoginUserRequest(Envelope):
+    user: Annotated[LoginUser, BeforeValidator(_not_null)]
+
+
+class NewUserRequest(Envelope):
+    user: Annotated[NewUser, BeforeValidator(_not_null)]
+
+
+class UpdateUserRequest(Envelope):
+    user: Annotated[UpdateUser, BeforeValidator(_not_null)]
+
+
+class NewArticleRequest(Envelope):
+    article: Annotated[NewArticle, BeforeValidator(_not_null)]
+
+
+class UpdateArticleRequest(Envelope):
+    article: Annotated[UpdateArticle, BeforeValidator(_not_null)]
+
+
+class NewCommentRequest(Envelope):
+    comment: Annotated[NewComment, BeforeValidator(_not_null)]
+
+
+# limit/offset of GetArticles and GetArticlesFeed (FastAPI query-parameter models).
+Limit = Annotated[int, _bounded_integer(1, 100)]
+Offset = Annotated[int, _bounded_integer(0, 2_147_483_647)]
+
+
+class Pagination(BaseModel):
+    limit: Limit = 20
+    offset: Offset = 0
+
+
+class ArticleFilters(Pagination):
+    """AND-combined exact-match filters; an empty value means no filter."""
+
+    tag: str | None = None
+    author: str | None = None
+    favorited: str | None = None
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+def _iso_milliseconds(value: datetime) -> str:
+    """`2026-01-02T03:04:05.678Z`. SQLite hands back naive datetimes, which are UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+
+
+Timestamp = Annotated[datetime, PlainSerializer(_iso_milliseconds, return_type=str)]
+
+
+class ResponseModel(BaseModel):
+    """Read from ORM attributes (`favorites_count`), written in camelCase (`favoritesCount`)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        alias_generator=to_camel,
+        validate_by_name=True,
+        serialize_by_alias=True,
+    )
+
+
+class User(ResponseModel):
+    email: str
+    token: str
+    username: str
+    bio: str | None
+    image: str | None
+
+    @classmethod
+    def with_token(cls, user: models.User, token: str) -> "User":
+        """The current user with the token to send back (tokens are not stored)."""
+        return cls(
+            email=user.email, token=token, username=user.username, bio=user.bio, image=user.image
+        )
+
+
+class Profile(ResponseModel):
+    username: str
+    bio: str | None
+    image: str | None
+    following: bool
+
+
+class ArticlePreview(ResponseModel):
+    """An article as listed: everything but the body."""
+
+    slug: str
+    title: str
+    description: str
+    tag_list: list[str]
+    created_at: Timestamp
+    updated_at: Timestamp
+    favorited: bool
+    favorites_count: int
+    author: Profile
+
+
+class Article(ArticlePreview):
+    body: str
+
+
+class Comment(ResponseModel):
+    id: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    body: str
+    author: Profile
+
+
+class UserResponse(ResponseModel):
+    user: User
+
+
+class ProfileResponse(ResponseModel):
+    profile: Profile
+
+
+class SingleArticleResponse(ResponseModel):
+    article: Article
+
+
+class MultipleArticlesResponse(ResponseModel):
+    articles: list[ArticlePreview]
+    articles_count: int
+
+
+class SingleCommentResponse(ResponseModel):
+    comment: Comment
+
+
+class MultipleCommentsResponse(ResponseModel):
+    comments: list[Comment]
+
+
+class TagsResponse(ResponseModel):
+    tags: list[str]

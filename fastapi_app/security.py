@@ -1,0 +1,80 @@
+"""Passwords (argon2, hashed in a worker thread) and access tokens (PyJWT, HS256)."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.concurrency import run_in_threadpool
+
+from fastapi_app.config import Settings
+
+JWT_ALGORITHM = "HS256"
+
+_hasher = PasswordHasher()
+
+
+class TokenExpiredError(Exception):
+    """The token was valid once but its `exp` has passed."""
+
+
+class TokenInvalidError(Exception):
+    """The token is malformed, forged, unsigned (alg none) or lacks a required claim."""
+
+
+async def hash_password(password: str) -> str:
+    """Hash in a worker thread: argon2 takes tens of milliseconds and would block the loop."""
+    return await run_in_threadpool(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    """Check a password against its hash, in a worker thread."""
+    return await run_in_threadpool(_verify, password_hash, password)
+
+
+async def verify_dummy_password(password: str) -> None:
+    """Spend the time of a real check, so a login for an unknown email takes as long as one
+    with a wrong password and does not reveal which emails exist."""
+    await run_in_threadpool(_verify, _dummy_hash(), password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-password-anyone-has")
+
+
+def create_access_token(user_id: int, settings: Settings) -> str:
+    """Sign a token with exactly the claims sub (user id as a string), iat and exp."""
+    issued_at = datetime.now(UTC)
+    expires_at = issued_at + timedelta(seconds=settings.jwt_ttl_seconds)
+    claims = {"sub": str(user_id), "iat": issued_at, "exp": expires_at}
+    return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
+
+
+def decode_access_token(token: str, settings: Settings) -> int:
+    """Return the user id in a token signed by us with HS256, or raise TokenExpiredError /
+    TokenInvalidError."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "iat", "exp"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenExpiredError from exc
+    except jwt.InvalidTokenError as exc:
+        raise TokenInvalidError from exc
+    subject = claims["sub"]
+    if not (isinstance(subject, str) and re.fullmatch(r"[0-9]{1,10}", subject)):
+        raise TokenInvalidError
+    return int(subject)

@@ -112,7 +112,12 @@ def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresDatabases | Non
     if request.config.getoption("--database") != "postgres":
         yield None
         return
-    databases = PostgresDatabases(os.environ.get("POSTGRES_ADMIN_URL", DEFAULT_POSTGRES_ADMIN_URL))
+    try:
+        databases = PostgresDatabases(
+            os.environ.get("POSTGRES_ADMIN_URL", DEFAULT_POSTGRES_ADMIN_URL)
+        )
+    except RuntimeError as error:
+        pytest.exit(str(error), returncode=3)
     yield databases
     databases.drop_all()
 

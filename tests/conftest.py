@@ -233,7 +233,7 @@ def pytest_terminal_summary(
     names = sorted({impl for impl, _ in results}, key=lambda n: (n == "shared", n))
     outcomes = ("passed", "failed", "error", "skipped")
     summary = {name: {o: results[(name, o)] for o in outcomes} for name in names}
-    if not config.getoption("--base-url"):
+    if is_full_run(config):
         save_results(summary, database=config.getoption("--database"))
     for name in names:
         shown = ", ".join(f"{n} {outcome}" for outcome, n in summary[name].items() if n)
@@ -243,18 +243,25 @@ def pytest_terminal_summary(
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "build"
 
 
-def save_results(summary: dict[str, dict[str, int]], *, database: str) -> None:
-    """Merge this run's per-app counts into build/contract-results[-postgres].json.
+def is_full_run(config: pytest.Config) -> bool:
+    """The whole suite against all three managed apps: the only run worth recording."""
+    whole_suite = [Path(arg).resolve() for arg in config.args] == [Path(__file__).parent]
+    return (
+        whole_suite
+        and not config.getoption("--base-url")
+        and selected_implementations(config) == list(IMPLEMENTATIONS)
+        and not config.getoption("keyword")
+        and not config.getoption("markexpr")
+    )
 
-    `make compare` and the README's results table read it; a run of a subset of the apps only
-    replaces the entries it ran.
-    """
+
+def save_results(summary: dict[str, dict[str, int]], *, database: str) -> None:
+    """Write this run's per-app counts to build/contract-results[-postgres].json, which
+    `make compare` and `make report` (the README's results table) read."""
     suffix = "" if database == "sqlite" else f"-{database}"
     path = RESULTS_DIR / f"contract-results{suffix}.json"
-    previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    previous.update({name: counts for name, counts in summary.items() if name != "shared"})
     RESULTS_DIR.mkdir(exist_ok=True)
-    path.write_text(json.dumps(previous, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def covered_operations(test_dir: Path) -> set[str]:

@@ -17,7 +17,7 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres compare report lint format clean
+        test-contract test-unit test-official test-postgres compare report bench lint format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -109,6 +109,9 @@ test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) ag
 
 compare: $(STAMP) ## Side by side: OP=<operationId> prints one operation; alone, writes build/compare/
 	$(BIN)/python -m tools.compare $(if $(OP),--op $(OP))
+
+bench: $(STAMP) ## Benchmark the three apps (production servers, same data and load); BENCH_ARGS=--seconds 10
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 report: $(STAMP) ## Regenerate README's results and comparison tables from build/*.json and the code
 	$(BIN)/python -m tools.report

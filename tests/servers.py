@@ -37,6 +37,25 @@ class Commands:
     serve: tuple[str, ...]
 
 
+# How `make serve-*` runs each app in production (gunicorn / uvicorn workers), for benchmarks.
+PRODUCTION_COMMANDS: dict[str, Commands] = {
+    "flask": Commands(
+        migrate=(str(BIN / "flask"), "--app", "flask_app", "db", "upgrade"),
+        serve=(str(BIN / "gunicorn"), "flask_app:create_app()", "--bind", "127.0.0.1:{port}",
+               "--workers", "{workers}", "--threads", "4"),
+    ),
+    "django": Commands(
+        migrate=(str(BIN / "python"), "django_app/manage.py", "migrate", "--noinput"),
+        serve=(str(BIN / "gunicorn"), "django_app.wsgi:application", "--bind", "127.0.0.1:{port}",
+               "--workers", "{workers}", "--threads", "4"),
+    ),
+    "fastapi": Commands(
+        migrate=(str(BIN / "python"), "-m", "fastapi_app.cli", "migrate"),
+        serve=(str(BIN / "uvicorn"), "fastapi_app.main:app", "--host", "127.0.0.1",
+               "--port", "{port}", "--workers", "{workers}", "--no-access-log"),
+    ),
+}  # fmt: skip
+
 COMMANDS: dict[str, Commands] = {
     "flask": Commands(
         migrate=(str(BIN / "flask"), "--app", "flask_app", "db", "upgrade"),
@@ -129,6 +148,8 @@ class LiveServer:
     database_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    commands: Commands | None = None  # default: COMMANDS[name], the development servers
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="conduit-")))
 
@@ -155,7 +176,7 @@ class LiveServer:
 
     def start(self, timeout: float = 60.0) -> None:
         """Migrate a fresh database, start the server and wait until /health answers."""
-        commands = COMMANDS[self.name]
+        commands = self.commands or COMMANDS[self.name]
         env = self.environment()
         with self.log_path.open("ab") as log:
             migrated = subprocess.run(
@@ -169,7 +190,7 @@ class LiveServer:
             )
         if migrated.returncode != 0:
             raise RuntimeError(f"{self.name}: migration failed\n{self.log_tail()}")
-        serve = [part.format(port=self.port) for part in commands.serve]
+        serve = [part.format(port=self.port, workers=self.workers) for part in commands.serve]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             serve,

@@ -17,7 +17,7 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres compare report bench lint format clean
+        test-contract test-unit test-official test-postgres test-browser compare report bench lint format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -46,7 +46,7 @@ run-django: $(STAMP) ## Run the Django app (default port 8002)
 	@echo "Django Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py migrate --noinput
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py seed
-	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py runserver 127.0.0.1:$(PORT)
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py runserver 127.0.0.1:$(PORT) --insecure
 
 run-fastapi: PORT ?= $(FASTAPI_PORT)
 run-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
@@ -106,6 +106,9 @@ test-unit: $(STAMP) ## Each app's framework-native tests
 
 test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) against each app, twice
 	$(BIN)/python -m tools.official
+
+test-browser: $(STAMP) ## Headless Chromium on another origin drives each app (CORS, preflight, auth)
+	$(BIN)/python -m tools.browser_check
 
 compare: $(STAMP) ## Side by side: OP=<operationId> prints one operation; alone, writes build/compare/
 	$(BIN)/python -m tools.compare $(if $(OP),--op $(OP))

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastapi_app import schemas, services
-from fastapi_app.config import Settings, get_settings
+from fastapi_app.config import ConfigurationError, Settings, get_settings
 from fastapi_app.db import create_engine, create_sessionmaker
 from fastapi_app.models import User
 
@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     seed_parser.add_argument("--file", type=Path, default=DEMO_DATA, help="demo data (JSON)")
     arguments = parser.parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ConfigurationError as exc:
+        sys.exit(f"fastapi_app: {exc}")
     if arguments.command == "migrate":
         migrate(settings.database_url)
         print(f"database migrated to the latest revision ({make_url(settings.database_url)!r})")

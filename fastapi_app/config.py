@@ -1,10 +1,32 @@
-"""Settings: every environment variable the app reads, parsed and checked in one place."""
+"""Settings: every environment variable the app reads, parsed and checked in one place.
 
+The same variable names as the Flask and Django apps:
+- DATABASE_URL: `sqlite:////abs/path.sqlite3` (default `<repo>/var/fastapi.sqlite3`) or
+  `postgresql://user@host:port/db`; db.py picks the async driver.
+- SECRET_KEY: the HS256 signing key; APP_ENV=production refuses the development default.
+- APP_ENV: `development` (default) or `production`.
+- JWT_TTL_SECONDS: token lifetime (default 2592000, 30 days).
+- CORS_ALLOWED_ORIGINS: comma-separated origins (default `*`).
+- SEED: `0` turns `python -m fastapi_app.cli seed` into a no-op.
+- DB_POOL_SIZE (default 5), DB_MAX_OVERFLOW (default 10), DB_POOL_TIMEOUT (seconds, default
+  30): the connection pool of each process on PostgreSQL, where pre-ping is always on so that
+  a connection the server dropped is replaced instead of failing a request. SQLite keeps
+  SQLAlchemy's own pooling (a file needs no network connections to share).
+"""
+
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import PositiveInt, field_validator, model_validator
+from pydantic import (
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
@@ -28,6 +50,10 @@ class Settings(BaseSettings):
     cors_allowed_origins: Annotated[list[str], NoDecode] = ["*"]
     # SEED=0 turns `python -m fastapi_app.cli seed` into a no-op.
     seed: bool = True
+    # The PostgreSQL connection pool of each process (see above).
+    db_pool_size: PositiveInt = 5
+    db_max_overflow: NonNegativeInt = 10
+    db_pool_timeout: PositiveFloat = 30
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
@@ -46,7 +72,24 @@ class Settings(BaseSettings):
         return self
 
 
+class ConfigurationError(Exception):
+    """The environment holds settings the app cannot start with; the message is one line."""
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """Return the process-wide settings, read from the environment on first use."""
-    return Settings()
+    """Return the process-wide settings, read from the environment on first use.
+
+    Raises ConfigurationError naming each bad variable, so the entry points can print one
+    clear line and exit instead of showing a traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigurationError(f"invalid settings: {problems}") from None
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    variable = "_".join(str(part) for part in error["loc"]).upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{variable}: {message}" if variable else message

@@ -53,11 +53,22 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """Build the async engine for DATABASE_URL (connections are opened lazily)."""
+def create_engine(
+    database_url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 30
+) -> AsyncEngine:
+    """Build the async engine for DATABASE_URL (connections are opened lazily).
+
+    The pool arguments (config.py: DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT) size the
+    PostgreSQL pool; SQLite keeps the pool SQLAlchemy chooses for a file."""
     url = make_url(async_database_url(database_url))
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=True,
+        )
     engine = create_async_engine(url)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)

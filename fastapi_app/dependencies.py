@@ -5,8 +5,9 @@ list `CurrentUser` before their `json_body(...)` parameter: a missing token is r
 before anything about the body (415/413/400, then 422).
 """
 
+import json
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +16,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastapi_app.config import Settings
-from fastapi_app.errors import RequestTooLargeError, UnauthorizedError, UnsupportedMediaTypeError
+from fastapi_app.errors import (
+    MalformedJSONError,
+    RequestTooLargeError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+)
 from fastapi_app.models import User
 from fastapi_app.security import (
     TokenExpiredError,
@@ -128,6 +134,23 @@ async def get_current_token(
 CurrentToken = Annotated[str, Depends(get_current_token)]
 
 
+def parse_json(raw: bytes) -> Any:
+    """The JSON document in a request body, or MalformedJSONError (400).
+
+    Parsed by the standard library rather than `model_validate_json`: Pydantic's parser rejects
+    a lone surrogate escape ("\\ud800") as invalid JSON, but the API calls it an invalid string
+    (422, schemas.Storable). Invalid UTF-8, NaN and Infinity (which `json` would accept),
+    integers past Python's digit limit and nesting past the recursion limit are all 400."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
+        raise MalformedJSONError from None
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_body(model: type[ModelT]) -> Callable[[Request], Coroutine[Any, Any, ModelT]]:
     """A dependency reading the request body as `model`: 415 unless the Content-Type is
     application/json, 413 over 1 MiB, 400 if it is not JSON, 422 if `model` rejects it.
@@ -149,7 +172,7 @@ def json_body(model: type[ModelT]) -> Callable[[Request], Coroutine[Any, Any, Mo
             if len(body) > MAX_BODY_BYTES:
                 raise RequestTooLargeError
         try:
-            return model.model_validate_json(body)
+            return model.model_validate(parse_json(body))
         except ValidationError as exc:
             errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
             raise RequestValidationError(errors) from None

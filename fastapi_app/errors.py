@@ -128,6 +128,7 @@ _VALIDATION_MESSAGES: dict[str, tuple[int, str | None]] = {
     "string_too_long": (_LENGTH, "is too long (maximum is {max_length} characters)"),
     "too_many_tags": (_LENGTH, None),
     "string_pattern_mismatch": (_FORMAT, "is invalid"),
+    "unstorable": (_FORMAT, None),
 }
 
 

@@ -3,13 +3,15 @@
 Run with `uvicorn fastapi_app.main:app`; the schema comes from `python -m fastapi_app.cli migrate`.
 """
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.config import STARTUP_FAILURE
 
-from fastapi_app.config import Settings, get_settings
+from fastapi_app.config import ConfigurationError, Settings, get_settings
 from fastapi_app.db import create_engine, create_sessionmaker
 from fastapi_app.errors import InternalErrorMiddleware, install_error_handlers
 from fastapi_app.routers import articles, comments, health, profiles, tags, users
@@ -18,7 +20,12 @@ from fastapi_app.routers import articles, comments, health, profiles, tags, user
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for `settings` (default: read from the environment)."""
     settings = settings or get_settings()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -64,4 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+def _create_app_or_exit() -> FastAPI:
+    """The served app; settings the app cannot start with (say APP_ENV=production without a
+    SECRET_KEY) end the process with one line on stderr instead of a traceback. The exit code
+    is uvicorn's startup failure, on which its worker supervisor stops rather than respawning
+    workers that would fail the same way."""
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        print(f"fastapi_app: {exc}", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE) from None
+
+
+app = _create_app_or_exit()

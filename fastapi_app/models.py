@@ -1,5 +1,6 @@
 """ORM models (typed SQLAlchemy 2). The schema itself is made only by the Alembic migrations."""
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -22,6 +23,19 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# A lone UTF-16 surrogate: a Python string can hold one (JSON "\ud800" decodes to it), but it
+# has no UTF-8 encoding, so no database can store it.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def is_storable_text(value: str) -> bool:
+    """Whether every supported database can store `value` in a text column and compare with
+    it. PostgreSQL refuses NUL characters in text (an error, not a mismatch, even in a WHERE
+    clause) and lone surrogates cannot be encoded at all; request fields holding them are
+    rejected, and lookups by them find nothing without asking the database."""
+    return "\x00" not in value and _LONE_SURROGATE.search(value) is None
 
 
 def utcnow() -> datetime:

@@ -49,8 +49,20 @@ def _not_null(value: object) -> object:
     return value
 
 
-def _blank_to_none(value: str) -> str | None:
-    return value if value.strip() else None
+def _storable(value: str) -> str:
+    """A string no database can store (a NUL character, a lone surrogate) is "is invalid"."""
+    if not models.is_storable_text(value):
+        raise PydanticCustomError("unstorable", "is invalid")
+    return value
+
+
+# The last rule of every request string: it runs once presence, type and length have passed, so
+# it reports as a format error, in the documented order.
+Storable = AfterValidator(_storable)
+
+
+def _empty_to_none(value: str) -> str | None:
+    return value or None
 
 
 def _list_of_strings(value: object) -> object:
@@ -92,43 +104,70 @@ def _bounded_integer(low: int, high: int) -> PlainValidator:
 
 
 # Validators listed later in Annotated run first, so each BeforeValidator below sees the raw
-# JSON value before the strict type check.
+# JSON value before the strict type check; AfterValidators run in the order listed.
 Username = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, max_length=64, pattern=USERNAME_PATTERN),
+    Storable,
     BeforeValidator(_not_blank),
 ]
 Email = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
+    Storable,
     BeforeValidator(_not_blank),
 ]
-# Passwords are never trimmed; login only checks presence and type.
-Password = Annotated[StrictStr, BeforeValidator(_not_blank)]
+# Passwords are never trimmed; login only checks presence and type (and that argon2 can
+# encode the password at all).
+Password = Annotated[StrictStr, Storable, BeforeValidator(_not_blank)]
 NewPassword = Annotated[
-    StrictStr, StringConstraints(min_length=8, max_length=128), BeforeValidator(_not_blank)
+    StrictStr,
+    StringConstraints(min_length=8, max_length=128),
+    Storable,
+    BeforeValidator(_not_blank),
 ]
-# Optional profile texts, stored as sent; null, "" and whitespace-only are all stored as null.
+# Optional profile texts, trimmed; null, "" and whitespace-only are all stored as null.
 Bio = (
-    Annotated[StrictStr, StringConstraints(max_length=1000), AfterValidator(_blank_to_none)] | None
+    Annotated[
+        StrictStr,
+        StringConstraints(strip_whitespace=True, max_length=1000),
+        Storable,
+        AfterValidator(_empty_to_none),
+    ]
+    | None
 )
 Image = (
-    Annotated[StrictStr, StringConstraints(max_length=2048), AfterValidator(_blank_to_none)] | None
+    Annotated[
+        StrictStr,
+        StringConstraints(strip_whitespace=True, max_length=2048),
+        Storable,
+        AfterValidator(_empty_to_none),
+    ]
+    | None
 )
 Title = Annotated[
-    StrictStr, StringConstraints(strip_whitespace=True, max_length=255), BeforeValidator(_not_blank)
+    StrictStr,
+    StringConstraints(strip_whitespace=True, max_length=255),
+    Storable,
+    BeforeValidator(_not_blank),
 ]
 Description = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, max_length=1000),
+    Storable,
     BeforeValidator(_not_blank),
 ]
 # Bodies are stored as sent; only the blank check looks at them trimmed.
-Body = Annotated[StrictStr, StringConstraints(max_length=65535), BeforeValidator(_not_blank)]
-CommentBody = Annotated[StrictStr, StringConstraints(max_length=10000), BeforeValidator(_not_blank)]
+Body = Annotated[
+    StrictStr, StringConstraints(max_length=65535), Storable, BeforeValidator(_not_blank)
+]
+CommentBody = Annotated[
+    StrictStr, StringConstraints(max_length=10000), Storable, BeforeValidator(_not_blank)
+]
 Tag = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, max_length=64),
+    Storable,
     BeforeValidator(_not_blank_tag),
 ]
 TagList = Annotated[

@@ -25,7 +25,17 @@ from fastapi_app.errors import (
     UnauthorizedError,
     UnprocessableError,
 )
-from fastapi_app.models import Article, Comment, Favorite, Follow, Tag, User, article_tags, utcnow
+from fastapi_app.models import (
+    Article,
+    Comment,
+    Favorite,
+    Follow,
+    Tag,
+    User,
+    article_tags,
+    is_storable_text,
+    utcnow,
+)
 from fastapi_app.security import hash_password, verify_dummy_password, verify_password
 
 T = TypeVar("T")
@@ -164,13 +174,17 @@ async def unfollow_user(*, session: AsyncSession, user: User, username: str) -> 
 
 
 async def _user_id(session: AsyncSession, username: str) -> int:
-    user_id = await session.scalar(select(User.id).where(User.username == username))
+    user_id = None
+    if is_storable_text(username):
+        user_id = await session.scalar(select(User.id).where(User.username == username))
     if user_id is None:
         raise NotFoundError("profile")
     return user_id
 
 
 async def _load_profile(session: AsyncSession, *, viewer_id: int | None, username: str) -> User:
+    if not is_storable_text(username):
+        raise NotFoundError("profile")
     query = (
         select(User)
         .where(User.username == username)
@@ -227,6 +241,8 @@ def _article_query(viewer_id: int | None) -> Select[tuple[Article]]:
 
 
 async def _load_article(session: AsyncSession, *, viewer_id: int | None, slug: str) -> Article:
+    if not is_storable_text(slug):
+        raise NotFoundError("article")
     article = await session.scalar(_article_query(viewer_id).where(Article.slug == slug))
     if article is None:
         raise NotFoundError("article")
@@ -266,8 +282,11 @@ async def list_articles(
     limit: int,
     offset: int,
 ) -> tuple[list[Article], int]:
-    """GetArticles: filters are exact and AND-combined; unknown values simply match nothing."""
+    """GetArticles: filters are exact and AND-combined; unknown values simply match nothing,
+    and an empty value is no filter."""
     filters: list[ColumnElement[bool]] = []
+    if not all(is_storable_text(value) for value in (tag, author, favorited) if value):
+        filters.append(false())  # no row holds such a value, and PostgreSQL would refuse it
     if tag:
         filters.append(Article.tags.any(Tag.name == tag))
     if author:
@@ -388,7 +407,9 @@ async def unfavorite_article(*, session: AsyncSession, user: User, slug: str) ->
 
 
 async def _article_id(session: AsyncSession, slug: str) -> int:
-    article_id = await session.scalar(select(Article.id).where(Article.slug == slug))
+    article_id = None
+    if is_storable_text(slug):
+        article_id = await session.scalar(select(Article.id).where(Article.slug == slug))
     if article_id is None:
         raise NotFoundError("article")
     return article_id
@@ -397,7 +418,7 @@ async def _article_id(session: AsyncSession, slug: str) -> int:
 async def _article_for_author(session: AsyncSession, *, user_id: int, slug: str) -> Article:
     """The author-only rule: 404 if there is no such article, 403 if it is someone else's."""
     query = select(Article).where(Article.slug == slug).options(selectinload(Article.tags))
-    article = await session.scalar(query)
+    article = await session.scalar(query) if is_storable_text(slug) else None
     if article is None:
         raise NotFoundError("article")
     if article.author_id != user_id:
@@ -500,14 +521,17 @@ async def delete_comment(*, session: AsyncSession, user: User, slug: str, commen
 
 
 async def list_tags(*, session: AsyncSession) -> list[str]:
-    """Tags in use, most used first, then by name."""
+    """Tags in use, most used first, then by name in code-point order.
+
+    Sorted here rather than in SQL: PostgreSQL orders text by the database's collation (where
+    "B" < "a" may not hold), SQLite by bytes; Python gives the same order on every database."""
     query = (
-        select(Tag.name)
+        select(Tag.name, func.count().label("uses"))
         .join(article_tags, article_tags.c.tag_id == Tag.id)
         .group_by(Tag.id, Tag.name)
-        .order_by(func.count().desc(), Tag.name)
     )
-    return list(await session.scalars(query))
+    rows = (await session.execute(query)).all()
+    return [row.name for row in sorted(rows, key=lambda row: (-row.uses, row.name))]
 
 
 async def ping_database(*, session: AsyncSession) -> None:

@@ -7,6 +7,7 @@ costs the same number of queries as a page of one. Writes live in services.py.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Self
 
@@ -16,6 +17,15 @@ from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+
+# NUL, which PostgreSQL refuses in text values, and lone surrogates, which no UTF-8 column holds.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Could a text column hold `text`? If not, no row has it: a lookup by it finds nothing."""
+    return UNSTORABLE.search(text) is None
 
 
 def utc_now() -> datetime:
@@ -124,7 +134,12 @@ class ArticleQuerySet(models.QuerySet["Article"]):
     def matching(
         self, *, tag: str | None = None, author: str | None = None, favorited: str | None = None
     ) -> Self:
-        """Filter by tag name, author username and favoriting username (exact, AND-combined)."""
+        """Filter by tag name, author username and favoriting username (exact, AND-combined).
+
+        A value no row can hold matches nothing, decided here: PostgreSQL would refuse the query.
+        """
+        if not all(storable(value) for value in (tag, author, favorited) if value is not None):
+            return self.none()
         articles = self
         if tag is not None:
             articles = articles.filter(tags__name=tag)

@@ -14,17 +14,22 @@ from django.core.validators import ProhibitNullCharactersValidator, RegexValidat
 from django.db.models import Manager
 from rest_framework import serializers
 from rest_framework.fields import empty
-from rest_framework.validators import (
-    ProhibitSurrogateCharactersValidator as ProhibitSurrogateCharacters,
-)
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from django_app.conduit.models import Article, Comment, Tag, User
+from django_app.conduit.models import Article, Comment, Tag, User, storable
 
 BLANK = "can't be blank"
 USERNAME_PATTERN = re.compile(r"^\w[\w.-]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
+INVALID = "is invalid"
+
+
+def validate_storable(value: str) -> None:
+    """Refuse text no column can hold (NUL, lone surrogates) as a field error, not a DB crash."""
+    if not storable(value):
+        raise serializers.ValidationError(INVALID, code="invalid")
 
 
 class StringField(serializers.CharField):
@@ -32,7 +37,7 @@ class StringField(serializers.CharField):
 
     Unlike DRF's CharField it refuses numbers and booleans instead of coercing them, treats a
     whitespace-only value as blank even when it is not trimmed, and stores a blank optional
-    value as null. `pattern` adds the format rule, checked after the length rule.
+    value as null. After the length rule come the storable rule and `pattern`, the format rule.
     """
 
     default_error_messages = {
@@ -42,17 +47,23 @@ class StringField(serializers.CharField):
         "not_a_string": "must be a string",
         "max_length": "is too long (maximum is {max_length} characters)",
         "min_length": "is too short (minimum is {min_length} characters)",
-        "invalid": "is invalid",
+        "invalid": INVALID,
     }
 
     def __init__(self, *, pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # DRF also refuses NUL and lone surrogates (no database stores them); same message.
-        for validator in self.validators:
-            if isinstance(validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharacters):
-                validator.message = self.error_messages["invalid"]
+        # DRF's own NUL and surrogate validators (with DRF's wording) give way to the API's
+        # single rule, which tagList shares; it runs after the length rule, as before `pattern`.
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(
+                validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator
+            )
+        ]
+        self.validators.append(validate_storable)
         if pattern is not None:
-            self.validators.append(RegexValidator(pattern, message=self.error_messages["invalid"]))
+            self.validators.append(RegexValidator(pattern, message=INVALID))
 
     def run_validation(self, data: Any = empty) -> Any:
         """Blank (empty or whitespace-only) is an error, or null for optional nullable fields."""
@@ -92,6 +103,8 @@ class TagListField(serializers.Field):
             self.fail("too_many")
         if any(len(name) > MAX_TAG_LENGTH for name in names):
             self.fail("too_long")
+        for name in names:
+            validate_storable(name)
         return sorted(names)
 
     def to_representation(self, value: "Manager[Tag]") -> list[str]:

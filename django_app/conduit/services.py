@@ -10,11 +10,11 @@ operations that need it (update_article, delete_article, delete_comment) take th
 import functools
 import re
 import unicodedata
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
 from django_app.conduit.exceptions import (
@@ -23,12 +23,37 @@ from django_app.conduit.exceptions import (
     InvalidCredentials,
     ResourceNotFound,
 )
-from django_app.conduit.models import Article, Comment, Favorite, Follow, Tag, User, utc_now
+from django_app.conduit.models import (
+    Article,
+    Comment,
+    Favorite,
+    Follow,
+    Tag,
+    User,
+    storable,
+    utc_now,
+)
 
 SLUG_MAX_LENGTH = 100
 # Attempts at a unique slug when a concurrent write takes the one just computed.
 SLUG_ATTEMPTS = 5
 MAX_COMMENT_ID = 2_147_483_647
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+
+def _get_or_404(queryset: QuerySet[ModelT], resource: str, **lookup: str) -> ModelT:
+    """The row matching `lookup` (values from the URL path), or 404 `resource`.
+
+    A value no row can hold (a NUL from `%00`) is not found without a query, which PostgreSQL
+    would refuse.
+    """
+    found = None
+    if all(storable(value) for value in lookup.values()):
+        found = queryset.filter(**lookup).first()
+    if found is None:
+        raise ResourceNotFound(resource)
+    return found
 
 
 # Users and authentication.
@@ -106,18 +131,12 @@ def update_user(*, user: User, changes: dict[str, Any]) -> User:
 
 def _user_or_404(username: str) -> User:
     """The user with this username, or 404 profile."""
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise ResourceNotFound("profile")
-    return user
+    return _get_or_404(User.objects.all(), "profile", username=username)
 
 
 def get_profile(*, viewer: User | None, username: str) -> User:
     """A profile as `viewer` sees it (annotated `following`); 404 if unknown."""
-    profile = User.objects.with_following(viewer).filter(username=username).first()
-    if profile is None:
-        raise ResourceNotFound("profile")
-    return profile
+    return _get_or_404(User.objects.with_following(viewer), "profile", username=username)
 
 
 def follow_user(*, user: User, username: str) -> User:
@@ -194,10 +213,7 @@ def _save_article(article: Article, *, title_changed: bool, tag_list: list[str] 
 
 def _article_or_404(slug: str) -> Article:
     """The article with this slug (no annotations), or 404 article."""
-    article = Article.objects.filter(slug=slug).first()
-    if article is None:
-        raise ResourceNotFound("article")
-    return article
+    return _get_or_404(Article.objects.all(), "article", slug=slug)
 
 
 def list_articles(
@@ -224,10 +240,7 @@ def feed_articles(*, user: User, limit: int, offset: int) -> tuple[list[Article]
 
 def get_article(*, viewer: User | None, slug: str) -> Article:
     """One article as `viewer` sees it; 404 if unknown."""
-    article = Article.objects.with_viewer(viewer).filter(slug=slug).first()
-    if article is None:
-        raise ResourceNotFound("article")
-    return article
+    return _get_or_404(Article.objects.with_viewer(viewer), "article", slug=slug)
 
 
 def create_article(

@@ -11,7 +11,7 @@ from flask_app.commands import seed_command
 from flask_app.config import Config, check_production
 from flask_app.errors import register_error_handlers
 from flask_app.extensions import configure_sqlite, db, migrate
-from flask_app.views import articles, comments, health, profiles, tags, users
+from flask_app.views import StrictJSONProvider, articles, comments, health, profiles, tags, users
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -23,8 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     check_production(app.config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the spec's key order
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = StrictJSONProvider(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

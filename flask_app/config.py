@@ -1,14 +1,27 @@
 """Settings: the one place the app reads its environment.
 
-The same variable names are used by the Django and FastAPI apps (DATABASE_URL, SECRET_KEY,
-APP_ENV, JWT_TTL_SECONDS, CORS_ALLOWED_ORIGINS). There are no per-environment subclasses:
-APP_ENV only switches the production safety checks on.
+The same variable names are used by the Django and FastAPI apps:
+- DATABASE_URL: `sqlite:////abs/path.sqlite3` (default `<repo>/var/flask.sqlite3`) or
+  `postgresql://user@host:port/db` (served by psycopg 3).
+- SECRET_KEY: the HS256 signing key; APP_ENV=production refuses the development default.
+- APP_ENV: `development` (default) or `production` (debug off, the secret checked).
+- JWT_TTL_SECONDS: token lifetime (default 2592000, 30 days).
+- CORS_ALLOWED_ORIGINS: comma-separated origins (default `*`).
+- SEED: `0` turns `flask --app flask_app seed` into a no-op.
+- DB_POOL_SIZE (default 5), DB_MAX_OVERFLOW (default 10), DB_POOL_TIMEOUT (seconds, default
+  30): each process's connection pool on PostgreSQL, with pre-ping on so a connection the
+  server dropped is replaced instead of failing a request. SQLite keeps SQLAlchemy's own
+  pooling (a file needs no network connections to share).
+
+There are no per-environment subclasses: APP_ENV only switches the production checks on.
 """
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import click
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -17,12 +30,44 @@ DEMO_DATA_PATH = REPO_ROOT / "shared_spec" / "demo_data.json"
 MAX_BODY_BYTES = 1024 * 1024
 
 
+class ConfigurationError(click.ClickException):
+    """The environment holds settings the app cannot start with; the message is one line.
+
+    A click exception, like Flask's own NoAppException: `flask db upgrade` and `flask run`
+    load the app through click, which prints it as one "Error: ..." line and exits 1 instead
+    of showing a traceback.
+    """
+
+
 def database_uri(url: str) -> str:
     """Map the shared DATABASE_URL onto the SQLAlchemy driver this app uses (psycopg 3)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
+
+
+def engine_options(
+    uri: str, *, pool_size: int, max_overflow: int, pool_timeout: float
+) -> dict[str, Any]:
+    """SQLALCHEMY_ENGINE_OPTIONS: the pool settings apply to PostgreSQL only."""
+    if not uri.startswith("postgresql"):
+        return {}
+    return {
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+        "pool_timeout": pool_timeout,
+        "pool_pre_ping": True,
+    }
+
+
+def _number(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    """An integer variable; a malformed one stops the app with a message naming it."""
+    raw = env.get(name, "").strip() or str(default)
+    value = int(raw) if raw.isascii() and raw.isdecimal() else None
+    if value is None or value < minimum:
+        raise ConfigurationError(f"{name} must be an integer >= {minimum} (got {raw!r})")
+    return value
 
 
 class Config:
@@ -34,7 +79,16 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY") or DEFAULT_SECRET_KEY
         self.DATABASE_URL = env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_PATH}"
         self.SQLALCHEMY_DATABASE_URI = database_uri(self.DATABASE_URL)
-        self.JWT_TTL_SECONDS = int(env.get("JWT_TTL_SECONDS", "2592000"))
+        self.DB_POOL_SIZE = _number(env, "DB_POOL_SIZE", 5, minimum=1)
+        self.DB_MAX_OVERFLOW = _number(env, "DB_MAX_OVERFLOW", 10, minimum=0)
+        self.DB_POOL_TIMEOUT = _number(env, "DB_POOL_TIMEOUT", 30, minimum=1)
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(
+            self.SQLALCHEMY_DATABASE_URI,
+            pool_size=self.DB_POOL_SIZE,
+            max_overflow=self.DB_MAX_OVERFLOW,
+            pool_timeout=self.DB_POOL_TIMEOUT,
+        )
+        self.JWT_TTL_SECONDS = _number(env, "JWT_TTL_SECONDS", 2592000, minimum=1)
         origins = env.get("CORS_ALLOWED_ORIGINS", "*")
         self.CORS_ALLOWED_ORIGINS = [o.strip() for o in origins.split(",") if o.strip()] or ["*"]
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
@@ -54,7 +108,7 @@ def check_production(config: Mapping[str, Any]) -> None:
         return
     secret = config.get("SECRET_KEY")
     if not secret or secret == DEFAULT_SECRET_KEY:
-        raise RuntimeError(
+        raise ConfigurationError(
             "SECRET_KEY must be set to a private value (not the development default) "
             "when APP_ENV=production"
         )

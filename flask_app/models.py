@@ -5,6 +5,7 @@ Per-viewer values (`Article.favorited`, `Article.favorites_count`, `User.followi
 so a list costs the same number of queries whatever its length.
 """
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -20,6 +21,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from flask_app.extensions import db
+
+# Text no column can hold: PostgreSQL refuses NUL in text, and a lone UTF-16 surrogate (JSON
+# "\ud800" decodes to one) has no UTF-8 encoding, so neither SQLite nor PostgreSQL can take it.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def is_storable_text(value: str) -> bool:
+    """Whether a database column can hold `value`.
+
+    Request fields failing this are "is invalid" (schemas); path segments and filters failing
+    it can match no row, so services answer them without sending them to the database.
+    """
+    return _UNSTORABLE.search(value) is None
 
 
 def utcnow() -> datetime:

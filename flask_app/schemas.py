@@ -1,9 +1,10 @@
 """Wire shapes (marshmallow): request validation and response serialisation.
 
 Each field reports one message, the first rule it fails in the order presence -> type ->
-length -> format, and every failing field is reported together. Input schemas take the whole
-request body and unwrap its envelope (`{"user": {...}}`); output schemas dump one object and
-the handler writes the envelope.
+length -> format, and every failing field is reported together. Text no database column can
+hold (a NUL character, a lone surrogate) fails the format rule: "is invalid". Input schemas
+take the whole request body and unwrap its envelope (`{"user": {...}}`); query-string schemas
+take `request.args`; output schemas dump one object and the handler writes the envelope.
 """
 
 import re
@@ -12,6 +13,9 @@ from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 from marshmallow.experimental.context import Context
+from werkzeug.datastructures import MultiDict
+
+from flask_app.models import is_storable_text
 
 BLANK = "can't be blank"
 NOT_A_STRING = "must be a string"
@@ -25,12 +29,29 @@ EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 DECIMAL_PATTERN = re.compile(r"[0-9]+")
 
 
-class Text(fields.String):
-    """A string checked in the brief's order: blank, type, length, then format.
+def decimal_in_range(text: str, *, minimum: int, maximum: int) -> int | None:
+    """`text` as an int if it is plain decimal digits within [minimum, maximum], else None.
 
-    `strip` trims the value that is checked and stored (passwords and article bodies are kept
-    as sent, but whitespace-only still counts as blank). With `blank_as_none`, a blank value is
-    stored as None instead of being rejected (bio, image).
+    The digits are counted before calling int(), which refuses strings past 4300 digits with a
+    ValueError: a number that long is simply out of range.
+    """
+    if not DECIMAL_PATTERN.fullmatch(text):
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(maximum)):
+        return None
+    number = int(digits)
+    return number if minimum <= number <= maximum else None
+
+
+class Text(fields.String):
+    """A request string checked in the brief's order: blank, type, length, then format.
+
+    Every string field of every request body is a Text, so the format rule that keeps NUL
+    characters and lone surrogates out of the database lives here once. `strip` trims the
+    value that is checked and stored (passwords and article bodies are kept as sent, but
+    whitespace-only still counts as blank). With `blank_as_none`, a blank value is stored as
+    None instead of being rejected (bio, image).
     """
 
     default_error_messages: ClassVar[dict[str, str]] = {
@@ -72,13 +93,18 @@ class Text(fields.String):
             raise self.make_error("too_short", min=self.min_length)
         if self.max_length is not None and len(text) > self.max_length:
             raise self.make_error("too_long", max=self.max_length)
+        if not is_storable_text(text):
+            raise self.make_error("format")
         if self.pattern is not None and not self.pattern.fullmatch(text):
             raise self.make_error("format")
         return text
 
 
 class TagList(fields.Field):
-    """A list of tag names: trimmed, de-duplicated and sorted; null or non-strings rejected."""
+    """A list of tag names: trimmed, de-duplicated and sorted; null or non-strings rejected.
+
+    Tags follow Text's format rule: one holding a NUL or a lone surrogate is "is invalid".
+    """
 
     default_error_messages: ClassVar[dict[str, str]] = {
         "null": NOT_A_STRING_LIST,
@@ -86,6 +112,7 @@ class TagList(fields.Field):
         "blank": "can't contain blank tags",
         "too_many": f"is too long (maximum is {MAX_TAGS} tags)",
         "too_long": f"is too long (maximum is {MAX_TAG_LENGTH} characters)",
+        "format": "is invalid",
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
@@ -98,6 +125,8 @@ class TagList(fields.Field):
             raise self.make_error("too_many")
         if any(len(name) > MAX_TAG_LENGTH for name in names):
             raise self.make_error("too_long")
+        if not all(is_storable_text(name) for name in names):
+            raise self.make_error("format")
         return sorted(names)
 
 
@@ -111,12 +140,19 @@ class BoundedInteger(fields.Field):
         self.maximum = maximum
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if not isinstance(value, str) or not DECIMAL_PATTERN.fullmatch(value):
-            raise self.make_error("invalid")
-        number = int(value)
-        if not self.minimum <= number <= self.maximum:
+        number = None
+        if isinstance(value, str):
+            number = decimal_in_range(value, minimum=self.minimum, maximum=self.maximum)
+        if number is None:
             raise self.make_error("invalid")
         return number
+
+
+class Filter(fields.String):
+    """An exact-match filter from the query string; an empty value means no filter (None)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+        return super()._deserialize(value, attr, data, **kwargs) or None
 
 
 class EnvelopeSchema(Schema):
@@ -246,11 +282,25 @@ class ArticleSchema(Schema):
     author = fields.Nested(ProfileSchema)
 
 
-class PaginationSchema(Schema):
-    """GetArticlesFeed query string (and the paging part of GetArticles'); others ignored."""
+class QueryStringSchema(Schema):
+    """Loads `request.args`: unknown parameters ignored, a repeated one counts by its last value.
+
+    Werkzeug's MultiDict hands marshmallow the first value of a repeated key, so the schema
+    flattens it first.
+    """
 
     class Meta:
         unknown = EXCLUDE
+
+    @pre_load
+    def last_value_wins(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, MultiDict):
+            return {key: values[-1] for key, values in data.lists()}
+        return data
+
+
+class PaginationSchema(QueryStringSchema):
+    """GetArticlesFeed query string (and the paging part of GetArticles')."""
 
     limit = BoundedInteger(minimum=1, maximum=100, load_default=20)
     offset = BoundedInteger(minimum=0, maximum=MAX_OFFSET, load_default=0)
@@ -259,9 +309,9 @@ class PaginationSchema(Schema):
 class ArticleFiltersSchema(PaginationSchema):
     """GetArticles query string: optional exact-match filters plus paging."""
 
-    tag = fields.String(load_default=None)
-    author = fields.String(load_default=None)
-    favorited = fields.String(load_default=None)
+    tag = Filter(load_default=None)
+    author = Filter(load_default=None)
+    favorited = Filter(load_default=None)
 
 
 # --- comments --------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ Every function is keyword-only and named as in the other two apps. Reads load ev
 response needs in a fixed number of queries (the author by join, tags by selectinload, and the
 viewer's `favorited` / `following` flags and `favoritesCount` as columns of the same SELECT).
 Writes check existence (404) before ownership (403), the author-only rule lives here.
+Usernames, slugs and filter values from the URL are compared through `_equals`, so text no
+row can hold (a NUL character, which PostgreSQL refuses outright) is never sent to the database.
 """
 
 import re
@@ -16,7 +18,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, Select, delete, exists, false, func, or_, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import contains_eager, defer, selectinload, with_expression
+from sqlalchemy.orm import (
+    QueryableAttribute,
+    contains_eager,
+    defer,
+    selectinload,
+    with_expression,
+)
 
 from flask_app.errors import (
     ConflictError,
@@ -27,7 +35,17 @@ from flask_app.errors import (
     UnprocessableError,
 )
 from flask_app.extensions import db
-from flask_app.models import Article, Comment, Favorite, Follow, Tag, User, article_tags, utcnow
+from flask_app.models import (
+    Article,
+    Comment,
+    Favorite,
+    Follow,
+    Tag,
+    User,
+    article_tags,
+    is_storable_text,
+    utcnow,
+)
 
 T = TypeVar("T")
 
@@ -41,6 +59,11 @@ RESERVED_SLUGS = frozenset({"feed"})
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane), the same in all three
 # apps; argon2-cffi's default (64 MiB, 3 passes, 4 lanes) costs several times more CPU per login.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
+def _equals(column: QueryableAttribute[str], value: str) -> ColumnElement[bool]:
+    """`column = value`, or a plain false when no row can hold `value` (it matches nothing)."""
+    return column == value if is_storable_text(value) else false()
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -145,7 +168,7 @@ def _profile_query(viewer: User | None) -> Select[tuple[User]]:
 
 
 def _user_by_username(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = db.session.scalar(select(User).where(_equals(User.username, username)))
     if user is None:
         raise NotFoundError("profile")
     return user
@@ -153,7 +176,7 @@ def _user_by_username(username: str) -> User:
 
 def get_profile(*, viewer: User | None, username: str) -> User:
     """The user named `username`, with `following` relative to the viewer."""
-    profile = db.session.scalar(_profile_query(viewer).where(User.username == username))
+    profile = db.session.scalar(_profile_query(viewer).where(_equals(User.username, username)))
     if profile is None:
         raise NotFoundError("profile")
     return profile
@@ -291,13 +314,17 @@ def list_articles(
     filters: list[ColumnElement[bool]] = []
     if tag is not None:
         filters.append(
-            Article.id.in_(select(article_tags.c.article_id).join(Tag).where(Tag.name == tag))
+            Article.id.in_(
+                select(article_tags.c.article_id).join(Tag).where(_equals(Tag.name, tag))
+            )
         )
     if author is not None:
-        filters.append(Article.author_id.in_(select(User.id).where(User.username == author)))
+        filters.append(Article.author_id.in_(select(User.id).where(_equals(User.username, author))))
     if favorited is not None:
         filters.append(
-            Article.id.in_(select(Favorite.article_id).join(User).where(User.username == favorited))
+            Article.id.in_(
+                select(Favorite.article_id).join(User).where(_equals(User.username, favorited))
+            )
         )
     return _paginate(_article_query(viewer), filters, limit, offset)
 
@@ -310,7 +337,7 @@ def feed_articles(*, user: User, limit: int, offset: int) -> tuple[list[Article]
 
 def get_article(*, viewer: User | None, slug: str) -> Article:
     """The article with this slug, with the viewer's flags."""
-    article = db.session.scalar(_article_query(viewer).where(Article.slug == slug))
+    article = db.session.scalar(_article_query(viewer).where(_equals(Article.slug, slug)))
     if article is None:
         raise NotFoundError("article")
     return article
@@ -319,7 +346,7 @@ def get_article(*, viewer: User | None, slug: str) -> Article:
 def _article_to_change(*, user: User, slug: str) -> Article:
     """The article `user` may change: 404 if unknown, then 403 unless they wrote it."""
     article = db.session.scalar(
-        select(Article).where(Article.slug == slug).options(selectinload(Article.tags))
+        select(Article).where(_equals(Article.slug, slug)).options(selectinload(Article.tags))
     )
     if article is None:
         raise NotFoundError("article")
@@ -382,7 +409,7 @@ def delete_article(*, user: User, slug: str) -> None:
 
 
 def _article_id(slug: str) -> int:
-    article_id = db.session.scalar(select(Article.id).where(Article.slug == slug))
+    article_id = db.session.scalar(select(Article.id).where(_equals(Article.slug, slug)))
     if article_id is None:
         raise NotFoundError("article")
     return article_id
@@ -465,14 +492,19 @@ def delete_comment(*, user: User, slug: str, comment_id: int | None) -> None:
 
 
 def list_tags() -> list[str]:
-    """Tags on at least one article, most used first, then by name."""
+    """Tags on at least one article, most used first, then by name in code-point order.
+
+    The sort runs in Python: PostgreSQL would order names by the database's collation (often
+    a locale's), which is not the code-point order SQLite and the other two apps use.
+    """
+    uses = func.count().label("uses")
     query = (
-        select(Tag.name)
+        select(Tag.name, uses)
         .join(article_tags, article_tags.c.tag_id == Tag.id)
         .group_by(Tag.id, Tag.name)
-        .order_by(func.count().desc(), Tag.name)
     )
-    return list(db.session.scalars(query))
+    rows = db.session.execute(query).all()
+    return [row.name for row in sorted(rows, key=lambda row: (-row.uses, row.name))]
 
 
 # --- health ----------------------------------------------------------------------------------

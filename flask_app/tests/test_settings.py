@@ -1,9 +1,11 @@
 """Settings come from the environment; production refuses the development secret."""
 
 import pytest
+from sqlalchemy.pool import QueuePool
 
 from flask_app import create_app
-from flask_app.config import DEFAULT_SECRET_KEY, Config, database_uri
+from flask_app.config import DEFAULT_SECRET_KEY, Config, ConfigurationError, database_uri
+from flask_app.extensions import db
 
 
 def test_defaults() -> None:
@@ -14,6 +16,8 @@ def test_defaults() -> None:
     assert config.CORS_ALLOWED_ORIGINS == ["*"]
     assert config.MAX_CONTENT_LENGTH == 1048576
     assert config.SQLALCHEMY_DATABASE_URI.endswith("/var/flask.sqlite3")
+    assert (config.DB_POOL_SIZE, config.DB_MAX_OVERFLOW, config.DB_POOL_TIMEOUT) == (5, 10, 30)
+    assert config.SQLALCHEMY_ENGINE_OPTIONS == {}  # SQLite keeps SQLAlchemy's own pooling
 
 
 def test_environment_is_read() -> None:
@@ -28,6 +32,39 @@ def test_environment_is_read() -> None:
     assert config.JWT_TTL_SECONDS == 60
     assert config.CORS_ALLOWED_ORIGINS == ["https://a.example", "https://b.example"]
     assert database_uri("sqlite:////tmp/x.sqlite3") == "sqlite:////tmp/x.sqlite3"
+    assert config.SQLALCHEMY_ENGINE_OPTIONS == {
+        "pool_size": 5,
+        "max_overflow": 10,
+        "pool_timeout": 30,
+        "pool_pre_ping": True,
+    }
+
+
+def test_pool_settings_reach_the_postgresql_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DB_POOL_SIZE, DB_MAX_OVERFLOW and DB_POOL_TIMEOUT size each process's pool."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://conduit@127.0.0.1:1/conduit")  # no connection
+    monkeypatch.setenv("DB_POOL_SIZE", "7")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "3")
+    monkeypatch.setenv("DB_POOL_TIMEOUT", "12")
+    app = create_app()
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_size": 7,
+        "max_overflow": 3,
+        "pool_timeout": 12,
+        "pool_pre_ping": True,
+    }
+    with app.app_context():
+        pool = db.engine.pool
+    assert isinstance(pool, QueuePool)
+    assert (pool.size(), pool.timeout()) == (7, 12)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("DB_POOL_SIZE", "0"), ("DB_MAX_OVERFLOW", "-1"), ("JWT_TTL_SECONDS", "x")]
+)
+def test_a_malformed_number_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        Config({name: value})
 
 
 @pytest.mark.parametrize("secret", [None, "", DEFAULT_SECRET_KEY])
@@ -39,7 +76,7 @@ def test_production_refuses_the_default_or_missing_secret(
         monkeypatch.delenv("SECRET_KEY", raising=False)
     else:
         monkeypatch.setenv("SECRET_KEY", secret)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         create_app()
 
 

@@ -1,26 +1,21 @@
 """Comments on an article: list, add, delete."""
 
-import re
-
 from flask import Blueprint, g
 from flask.typing import ResponseReturnValue
 
 from flask_app import services
 from flask_app.auth import login_optional, login_required
-from flask_app.schemas import CommentSchema, NewCommentSchema
+from flask_app.schemas import CommentSchema, NewCommentSchema, decimal_in_range
 from flask_app.views import json_body
 
 bp = Blueprint("comments", __name__, url_prefix="/api")
 
 MAX_COMMENT_ID = 2**31 - 1
-DECIMAL = re.compile(r"[0-9]+")
 
 
 def _comment_id(raw: str) -> int | None:
     """The path's comment id, or None when it cannot name a comment (then: comment not found)."""
-    if DECIMAL.fullmatch(raw) and int(raw) <= MAX_COMMENT_ID:
-        return int(raw)
-    return None
+    return decimal_in_range(raw, minimum=1, maximum=MAX_COMMENT_ID)
 
 
 # operationId: GetArticleComments

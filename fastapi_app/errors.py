@@ -30,6 +30,8 @@ class ConduitError(Exception):
 
 
 class MalformedJSONError(ConduitError):
+    """400 for a body that is not JSON, or JSON Python cannot hold (dependencies.parse_json)."""
+
     status_code = 400
 
     def __init__(self) -> None:
@@ -167,10 +169,7 @@ async def _conduit_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    if any(error["type"] == "json_invalid" for error in errors):
-        return _response(MalformedJSONError())
-    return _response(ValidationFailedError(validation_errors(errors)))
+    return _response(ValidationFailedError(validation_errors(exc.errors())))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -25,17 +25,16 @@ NAMING_CONVENTION = {
 }
 
 
-# A lone UTF-16 surrogate: a Python string can hold one (JSON "\ud800" decodes to it), but it
-# has no UTF-8 encoding, so no database can store it.
-_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# NUL (PostgreSQL refuses it in text, even as a query parameter) and lone UTF-16 surrogates
+# (a Python string can hold one, JSON "\ud800" decodes to it, but it has no UTF-8 encoding).
+UNSTORABLE_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def is_storable_text(value: str) -> bool:
-    """Whether every supported database can store `value` in a text column and compare with
-    it. PostgreSQL refuses NUL characters in text (an error, not a mismatch, even in a WHERE
-    clause) and lone surrogates cannot be encoded at all; request fields holding them are
-    rejected, and lookups by them find nothing without asking the database."""
-    return "\x00" not in value and _LONE_SURROGATE.search(value) is None
+    """Whether every supported database can store `value` in a text column and compare with it.
+    Request fields holding such characters are rejected; lookups by them find nothing without
+    asking the database."""
+    return UNSTORABLE_CHARACTER.search(value) is None
 
 
 def utcnow() -> datetime:

@@ -20,6 +20,8 @@ from pydantic import (
     PlainValidator,
     StrictStr,
     StringConstraints,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -49,16 +51,19 @@ def _not_null(value: object) -> object:
     return value
 
 
-def _storable(value: str) -> str:
-    """A string no database can store (a NUL character, a lone surrogate) is "is invalid"."""
-    if not models.is_storable_text(value):
+def _storable(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """A string holding a character no database can store (NUL, a lone surrogate) "is invalid".
+
+    That is a format rule, so the type and length rules still speak first: they run on a copy
+    with those characters replaced (Pydantic cannot read a lone surrogate at all)."""
+    if isinstance(value, str) and not models.is_storable_text(value):
+        handler(models.UNSTORABLE_CHARACTER.sub("\ufffd", value))
         raise PydanticCustomError("unstorable", "is invalid")
-    return value
+    return handler(value)
 
 
-# The last rule of every request string: it runs once presence, type and length have passed, so
-# it reports as a format error, in the documented order.
-Storable = AfterValidator(_storable)
+# Wraps the type and length rules of every request string (listed after them in Annotated).
+Storable = WrapValidator(_storable)
 
 
 def _empty_to_none(value: str) -> str | None:
@@ -104,7 +109,7 @@ def _bounded_integer(low: int, high: int) -> PlainValidator:
 
 
 # Validators listed later in Annotated run first, so each BeforeValidator below sees the raw
-# JSON value before the strict type check; AfterValidators run in the order listed.
+# JSON value before the strict type check, and Storable wraps what is listed before it.
 Username = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, max_length=64, pattern=USERNAME_PATTERN),

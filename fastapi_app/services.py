@@ -12,7 +12,18 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, exists, false, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager, defer, selectinload, with_expression
@@ -47,6 +58,13 @@ RESERVED_SLUGS = frozenset({"feed"})
 # of the racing requests wins each round, so this covers that many simultaneous writers (on
 # SQLite writes are serialized anyway, see db.py; this matters on PostgreSQL).
 _WRITE_ATTEMPTS = 20
+
+
+def _equals(column: SQLColumnExpression[str], value: str) -> ColumnElement[bool]:
+    """`column == value` for a value taken from a path or query string. A value no row can
+    hold (a NUL character, a lone surrogate) becomes FALSE and is never sent: PostgreSQL
+    would answer a NUL parameter with an error instead of "no rows"."""
+    return column == value if is_storable_text(value) else false()
 
 
 # --- users --------------------------------------------------------------------------------
@@ -174,20 +192,16 @@ async def unfollow_user(*, session: AsyncSession, user: User, username: str) -> 
 
 
 async def _user_id(session: AsyncSession, username: str) -> int:
-    user_id = None
-    if is_storable_text(username):
-        user_id = await session.scalar(select(User.id).where(User.username == username))
+    user_id = await session.scalar(select(User.id).where(_equals(User.username, username)))
     if user_id is None:
         raise NotFoundError("profile")
     return user_id
 
 
 async def _load_profile(session: AsyncSession, *, viewer_id: int | None, username: str) -> User:
-    if not is_storable_text(username):
-        raise NotFoundError("profile")
     query = (
         select(User)
-        .where(User.username == username)
+        .where(_equals(User.username, username))
         .options(with_expression(User.following, _following(viewer_id)))
         # The user may already sit in the session (e.g. the viewer); reload its flags anyway.
         .execution_options(populate_existing=True)
@@ -241,9 +255,7 @@ def _article_query(viewer_id: int | None) -> Select[tuple[Article]]:
 
 
 async def _load_article(session: AsyncSession, *, viewer_id: int | None, slug: str) -> Article:
-    if not is_storable_text(slug):
-        raise NotFoundError("article")
-    article = await session.scalar(_article_query(viewer_id).where(Article.slug == slug))
+    article = await session.scalar(_article_query(viewer_id).where(_equals(Article.slug, slug)))
     if article is None:
         raise NotFoundError("article")
     return article
@@ -285,16 +297,14 @@ async def list_articles(
     """GetArticles: filters are exact and AND-combined; unknown values simply match nothing,
     and an empty value is no filter."""
     filters: list[ColumnElement[bool]] = []
-    if not all(is_storable_text(value) for value in (tag, author, favorited) if value):
-        filters.append(false())  # no row holds such a value, and PostgreSQL would refuse it
     if tag:
-        filters.append(Article.tags.any(Tag.name == tag))
+        filters.append(Article.tags.any(_equals(Tag.name, tag)))
     if author:
-        filters.append(User.username == author)  # `User` is the joined author
+        filters.append(_equals(User.username, author))  # `User` is the joined author
     if favorited:
         fan = aliased(User)
         favorited_ids = select(Favorite.article_id).join(fan, fan.id == Favorite.user_id)
-        filters.append(Article.id.in_(favorited_ids.where(fan.username == favorited)))
+        filters.append(Article.id.in_(favorited_ids.where(_equals(fan.username, favorited))))
     return await _list_page(
         session,
         viewer_id=viewer.id if viewer else None,
@@ -407,9 +417,7 @@ async def unfavorite_article(*, session: AsyncSession, user: User, slug: str) ->
 
 
 async def _article_id(session: AsyncSession, slug: str) -> int:
-    article_id = None
-    if is_storable_text(slug):
-        article_id = await session.scalar(select(Article.id).where(Article.slug == slug))
+    article_id = await session.scalar(select(Article.id).where(_equals(Article.slug, slug)))
     if article_id is None:
         raise NotFoundError("article")
     return article_id
@@ -417,8 +425,8 @@ async def _article_id(session: AsyncSession, slug: str) -> int:
 
 async def _article_for_author(session: AsyncSession, *, user_id: int, slug: str) -> Article:
     """The author-only rule: 404 if there is no such article, 403 if it is someone else's."""
-    query = select(Article).where(Article.slug == slug).options(selectinload(Article.tags))
-    article = await session.scalar(query) if is_storable_text(slug) else None
+    query = select(Article).where(_equals(Article.slug, slug)).options(selectinload(Article.tags))
+    article = await session.scalar(query)
     if article is None:
         raise NotFoundError("article")
     if article.author_id != user_id:

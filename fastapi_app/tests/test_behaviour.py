@@ -147,6 +147,39 @@ async def test_registration_validation_messages(
     assert (response.status_code, errors(response)) == (422, expected)
 
 
+NOT_JSON = {"request": ["is not valid JSON"]}
+
+
+@pytest.mark.parametrize(
+    ("password", "status", "expected"),
+    [
+        (rb'"x\ud800"', 422, {"password": ["is invalid"]}),
+        (rb'"x\u0000"', 422, {"password": ["is invalid"]}),
+        (b'"\xe9t\xe9"', 400, NOT_JSON),  # Latin-1, not UTF-8
+        (b"NaN", 400, NOT_JSON),
+        (b"1e999", 422, {"password": ["must be a string"]}),
+    ],
+)
+async def test_login_rejects_unstorable_strings_and_what_json_does_not_allow(
+    client: httpx.AsyncClient, password: bytes, status: int, expected: dict[str, list[str]]
+) -> None:
+    """Checked before any lookup or hashing: argon2 cannot even encode a lone surrogate."""
+    raw = b'{"user": {"email": "a@b.co", "password": ' + password + b"}}"
+    response = await client.post(
+        "/api/users/login", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert (response.status_code, errors(response)) == (status, expected)
+
+
+async def test_bio_and_image_are_trimmed_and_blank_is_null(client: httpx.AsyncClient) -> None:
+    token = await register(client, "alice")
+    trimmed = await client.put(
+        "/api/user", json={"user": {"bio": " hi\n", "image": "  "}}, headers=auth(token)
+    )
+    assert trimmed.json()["user"]["bio"] == "hi"
+    assert trimmed.json()["user"]["image"] is None
+
+
 @pytest.mark.parametrize(
     ("tag_list", "message"),
     [

@@ -1,8 +1,21 @@
 """Project settings, read from the environment in this one module.
 
-The variables are the same in the three apps: DATABASE_URL, SECRET_KEY, APP_ENV, JWT_TTL_SECONDS
-and CORS_ALLOWED_ORIGINS. There are no per-environment settings modules; APP_ENV=production only
-turns on the checks that a deployment needs.
+The variable names are the same in the three apps:
+- DATABASE_URL: `sqlite:////abs/path.sqlite3` (default `<repo>/var/django.sqlite3`) or
+  `postgresql://user@host:port/db` (psycopg 3), parsed by dj-database-url.
+- SECRET_KEY: the HS256 signing key; APP_ENV=production refuses the development default.
+- APP_ENV: `development` (default) or `production` (the secret checked).
+- JWT_TTL_SECONDS: token lifetime (default 2592000, 30 days).
+- CORS_ALLOWED_ORIGINS: comma-separated origins (default `*`).
+- SEED: `0` turns `manage.py seed` into a no-op (read by the command).
+- DB_CONN_MAX_AGE: seconds a thread keeps its database connection (default 60; 0 closes it after
+  every request), with CONN_HEALTH_CHECKS on so a connection the server dropped is replaced
+  instead of failing a request. Django's counterpart of the Flask and FastAPI apps' pool
+  variables (DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT), which it has no use for: each
+  gunicorn thread holds at most one connection, so workers x threads bounds the total.
+
+There are no per-environment settings modules; APP_ENV=production only turns on the checks that
+a deployment needs. A bad value raises ImproperlyConfigured, which manage.py prints as one line.
 """
 
 import os
@@ -15,6 +28,15 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+
+
+def _env_int(name: str, default: int, *, minimum: int) -> int:
+    """An integer environment variable, refused with a clear message when malformed."""
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdecimal() or not raw.isascii() or int(raw) < minimum:
+        raise ImproperlyConfigured(f"{name} must be an integer >= {minimum}, not {raw!r}")
+    return int(raw)
+
 
 APP_ENV = os.environ.get("APP_ENV", "development")
 if APP_ENV not in {"development", "production"}:
@@ -36,7 +58,8 @@ DEBUG = False
 # of a production deployment is the place that pins host names.
 ALLOWED_HOSTS = [host.strip() for host in os.environ.get("ALLOWED_HOSTS", "*").split(",")]
 
-JWT_TTL_SECONDS = int(os.environ.get("JWT_TTL_SECONDS", "2592000"))
+JWT_TTL_SECONDS = _env_int("JWT_TTL_SECONDS", 2592000, minimum=1)
+DB_CONN_MAX_AGE = _env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,7 +106,9 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'django.sqlite3'}")
+        os.environ.get("DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'django.sqlite3'}"),
+        conn_max_age=DB_CONN_MAX_AGE,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -115,7 +140,7 @@ STATIC_URL = "static/"
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["django_app.conduit.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "django_app.conduit.parsers.JSONOnlyNegotiation",
     "DEFAULT_AUTHENTICATION_CLASSES": ["django_app.conduit.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -18,7 +18,6 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-
 # NUL, which PostgreSQL refuses in text values, and lone surrogates, which no UTF-8 column holds.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -89,7 +88,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Follow(models.Model):
     """`follower` follows `followed`; one row per pair, never yourself."""
 
-    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_links")
+    # No index of its own: conduit_follow_unique (follower, followed) serves lookups by follower.
+    follower = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="following_links", db_index=False
+    )
     followed = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_links")
     created_at = models.DateTimeField(default=utc_now, editable=False)
 
@@ -108,13 +110,9 @@ class Follow(models.Model):
 class TagQuerySet(models.QuerySet["Tag"]):
     """Tag reads."""
 
-    def popular(self) -> Self:
-        """Tags on at least one article, most used first, then by name."""
-        return (
-            self.annotate(article_count=Count("articles"))
-            .filter(article_count__gt=0)
-            .order_by("-article_count", "name")
-        )
+    def in_use(self) -> Self:
+        """Tags on at least one article, annotated with their `article_count`."""
+        return self.annotate(article_count=Count("articles")).filter(article_count__gt=0)
 
 
 class Tag(models.Model):
@@ -205,7 +203,10 @@ class Article(models.Model):
 class Favorite(models.Model):
     """`user` favorited `article`; one row per pair."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="favorites")
+    # No index of its own: conduit_favorite_unique (user, article) serves lookups by user.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="favorites", db_index=False
+    )
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="favorites")
     created_at = models.DateTimeField(default=utc_now, editable=False)
 
@@ -235,7 +236,10 @@ class CommentQuerySet(models.QuerySet["Comment"]):
 class Comment(models.Model):
     """A comment on an article."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    # No index of its own: conduit_comment_thread (article, created_at, id) leads with it.
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="comments", db_index=False
+    )
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="comments")
     body = models.TextField()
     created_at = models.DateTimeField(default=utc_now, editable=False)

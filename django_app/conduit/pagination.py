@@ -12,7 +12,9 @@ from typing import Self
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-DECIMAL = re.compile(r"[0-9]+")
+# At most ten significant digits: longer values are out of range anyway, and int() refuses
+# strings past 4300 digits.
+DECIMAL = re.compile(r"0*[0-9]{1,10}")
 
 
 def _bounded(raw: str | None, default: int, low: int, high: int) -> int | None:

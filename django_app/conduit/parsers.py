@@ -6,12 +6,35 @@ that take a body read it through `read_envelope`, which enforces the contract in
 reading), 400 (empty or malformed), 422 (no envelope object).
 """
 
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
+from rest_framework import parsers
 from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's strict JSON parser, with nesting too deep for Python also a 400.
+
+    DRF already answers 400 for every ValueError: bad syntax, invalid UTF-8, NaN and Infinity
+    (STRICT_JSON), integers past Python's digit limit. Arrays or objects nested thousands deep
+    raise RecursionError instead, which DRF would let through as a 500.
+    """
+
+    def parse(
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """The decoded JSON document; ParseError (400) for anything that is not one."""
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise ParseError from error
 
 
 class JSONOnlyNegotiation(DefaultContentNegotiation):

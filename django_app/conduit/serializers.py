@@ -52,8 +52,8 @@ class StringField(serializers.CharField):
 
     def __init__(self, *, pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # DRF's own NUL and surrogate validators (with DRF's wording) give way to the API's
-        # single rule, which tagList shares; it runs after the length rule, as before `pattern`.
+        # DRF's own NUL and surrogate validators (in DRF's wording) give way to the API's one
+        # rule, shared with tagList; like them it runs after the length rule, before `pattern`.
         self.validators = [
             validator
             for validator in self.validators

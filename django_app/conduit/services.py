@@ -35,9 +35,12 @@ from django_app.conduit.models import (
 )
 
 SLUG_MAX_LENGTH = 100
-# Attempts at a unique slug when a concurrent write takes the one just computed.
-SLUG_ATTEMPTS = 5
+# Attempts at a unique slug: one more is needed for each concurrent writer of the same title.
+SLUG_ATTEMPTS = 32
 MAX_COMMENT_ID = 2_147_483_647
+# A decimal id of at most ten significant digits: longer ones are out of range anyway, and
+# int() refuses strings past 4300 digits.
+COMMENT_ID = re.compile(r"0*[0-9]{1,10}")
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -171,14 +174,14 @@ def slugify(title: str) -> str:
     return slug[:SLUG_MAX_LENGTH].strip("-") or "article"
 
 
-def _unique_slug(title: str, *, article: Article | None = None) -> str:
-    """`base`, else the first free `base-2`, `base-3`...; `article` keeps a same-base slug."""
+def _unique_slug(title: str, *, article_id: int | None, stored_slug: str | None) -> str:
+    """`base`, else the first free `base-2`, `base-3`...; a saved article keeps a same-base slug."""
     base = slugify(title)
-    if article is not None and re.fullmatch(rf"{re.escape(base)}(-[0-9]+)?", article.slug):
-        return article.slug
+    if stored_slug is not None and re.fullmatch(rf"{re.escape(base)}(-[0-9]+)?", stored_slug):
+        return stored_slug
     candidates = Article.objects.filter(Q(slug=base) | Q(slug__startswith=f"{base}-"))
-    if article is not None:
-        candidates = candidates.exclude(pk=article.pk)
+    if article_id is not None:
+        candidates = candidates.exclude(pk=article_id)
     taken = set(candidates.values_list("slug", flat=True)) | RESERVED_SLUGS
     slug, suffix = base, 1
     while slug in taken:
@@ -196,18 +199,29 @@ def _tags_named(names: list[str]) -> list[Tag]:
 
 
 def _save_article(article: Article, *, title_changed: bool, tag_list: list[str] | None) -> None:
-    """Save with a unique slug (recomputed from the title) and the tags, retrying slug races."""
+    """Save with a unique slug (recomputed from a new title) and the tags, retrying slug races.
+
+    The slug is picked inside the transaction: on SQLite, IMMEDIATE transactions hold the write
+    lock from the start, so writers pick in turn. On PostgreSQL two writers can pick the same
+    slug; the loser's write fails on the unique slug and it picks again. Each retry follows
+    another writer's article taking that slug, so SLUG_ATTEMPTS bounds concurrent same-title
+    writers, not bad luck; any other IntegrityError is re-raised at once.
+    """
+    stored_slug = article.slug if article.pk is not None else None
     for attempt in range(SLUG_ATTEMPTS):
-        if title_changed:
-            article.slug = _unique_slug(article.title, article=article if article.pk else None)
         try:
             with transaction.atomic():
+                if title_changed:
+                    article.slug = _unique_slug(
+                        article.title, article_id=article.pk, stored_slug=stored_slug
+                    )
                 article.save()
                 if tag_list is not None:
                     article.tags.set(_tags_named(tag_list))
             return
         except IntegrityError:
-            if attempt == SLUG_ATTEMPTS - 1 or not title_changed:
+            slug_taken = Article.objects.filter(slug=article.slug).exclude(pk=article.pk).exists()
+            if not (title_changed and slug_taken) or attempt == SLUG_ATTEMPTS - 1:
                 raise
 
 
@@ -312,7 +326,7 @@ def add_comment(*, author: User, slug: str, body: str) -> Comment:
 def get_comment(*, slug: str, comment_id: str) -> Comment:
     """The comment `comment_id` of the article `slug`: 404 article first, then 404 comment."""
     article = _article_or_404(slug)
-    if not re.fullmatch(r"[0-9]+", comment_id) or int(comment_id) > MAX_COMMENT_ID:
+    if not COMMENT_ID.fullmatch(comment_id) or int(comment_id) > MAX_COMMENT_ID:
         raise ResourceNotFound("comment")
     comment = Comment.objects.filter(article=article, pk=int(comment_id)).first()
     if comment is None:
@@ -329,8 +343,13 @@ def delete_comment(*, comment: Comment) -> None:
 
 
 def list_tags() -> list[str]:
-    """Names of tags on at least one article, most used first, then by name."""
-    return list(Tag.objects.popular().values_list("name", flat=True))
+    """Names of tags on at least one article, most used first, then by name.
+
+    Sorted here, not in SQL: ORDER BY name follows the database's collation, and the API wants
+    ties in code-point order on every database.
+    """
+    counts = Tag.objects.in_use().values_list("name", "article_count")
+    return [name for name, _ in sorted(counts, key=lambda row: (-row[1], row[0]))]
 
 
 def ping_database() -> None:

@@ -238,7 +238,7 @@ class ArticleTests(TestCase):
 
     def test_comment_ids_that_are_not_integers_are_not_found(self) -> None:
         article = make_article(self.author)
-        for comment_id in ("abc", "99999999999", "1.0"):
+        for comment_id in ("abc", "99999999999", "1.0", "9" * 5000):
             with self.subTest(comment_id):
                 response = client_for(self.author).delete(
                     f"/api/articles/{article.slug}/comments/{comment_id}"
@@ -246,7 +246,24 @@ class ArticleTests(TestCase):
                 self.assertEqual(response.status_code, 404)
                 self.assertEqual(response.json(), {"errors": {"comment": ["not found"]}})
 
+    def test_a_slug_a_concurrent_writer_took_is_picked_again(self) -> None:
+        make_article(self.author, "Taken")
+        # The first pick is what a writer racing the one that saved "taken" would have seen.
+        with mock.patch.object(services, "_unique_slug", side_effect=["taken", "taken-2"]):
+            article = make_article(self.author, "Taken")
+        self.assertEqual(article.slug, "taken-2")
+
+    def test_tag_ties_are_in_code_point_order_whatever_the_collation(self) -> None:
+        for name in ("b", "é", "B", "a", "Z"):
+            make_article(self.author, f"About {name}", tag_list=[name])
+        make_article(self.author, "Again", tag_list=["b"])
+        self.assertEqual(client_for().get("/api/tags").json(), {"tags": ["b", "B", "Z", "a", "é"]})
+
     def test_pagination_parameters_are_validated(self) -> None:
+        for limit in ("0", "101", "1e3", "9" * 5000):
+            with self.subTest(limit=limit[:10]):
+                response = client_for().get("/api/articles", {"limit": limit})
+                self.assertEqual(response.status_code, 422)
         response = client_for().get("/api/articles", {"limit": "101", "offset": "-1"})
         self.assertEqual(response.status_code, 422)
         self.assertEqual(

@@ -4,6 +4,8 @@
 
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from unittest import mock
@@ -11,18 +13,31 @@ from unittest import mock
 from django.core.exceptions import ImproperlyConfigured
 from django.test import SimpleTestCase
 
-SETTINGS_FILE = Path(__file__).resolve().parents[2] / "settings.py"
+PACKAGE_DIR = Path(__file__).resolve().parents[2]
+SETTINGS_FILE = PACKAGE_DIR / "settings.py"
+APP_VARIABLES = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "JWT_TTL_SECONDS",
+    "CORS_ALLOWED_ORIGINS",
+    "DB_CONN_MAX_AGE",
+)
+
+
+def clean_environ(**environ: str) -> dict[str, str]:
+    """The process environment without the app's variables, plus `environ`."""
+    kept = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
+    return {**kept, **environ}
 
 
 def load_settings(**environ: str) -> ModuleType:
     """Execute settings.py as a new module with exactly these app variables set."""
-    names = ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "JWT_TTL_SECONDS", "CORS_ALLOWED_ORIGINS")
-    clean = {key: value for key, value in os.environ.items() if key not in names}
     spec = importlib.util.spec_from_file_location("fresh_settings", SETTINGS_FILE)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    with mock.patch.dict(os.environ, {**clean, **environ}, clear=True):
+    with mock.patch.dict(os.environ, clean_environ(**environ), clear=True):
         spec.loader.exec_module(module)
     return module
 
@@ -69,3 +84,45 @@ class SettingsTests(SimpleTestCase):
         self.assertEqual((database["HOST"], database["NAME"]), ("db.example", "conduit"))
         self.assertFalse(settings.CORS_ALLOW_ALL_ORIGINS)
         self.assertEqual(settings.CORS_ALLOWED_ORIGINS, ["http://a.example", "http://b.example"])
+
+    def test_persistent_connections_default_to_sixty_seconds_with_health_checks(self) -> None:
+        database = load_settings().DATABASES["default"]
+        self.assertEqual(database["CONN_MAX_AGE"], 60)
+        self.assertTrue(database["CONN_HEALTH_CHECKS"])
+
+    def test_connection_age_comes_from_the_environment(self) -> None:
+        for raw, expected in (("0", 0), ("300", 300)):
+            with self.subTest(raw):
+                settings = load_settings(
+                    DB_CONN_MAX_AGE=raw, DATABASE_URL="postgresql://conduit@db.example/conduit"
+                )
+                self.assertEqual(settings.DATABASES["default"]["CONN_MAX_AGE"], expected)
+                self.assertTrue(settings.DATABASES["default"]["CONN_HEALTH_CHECKS"])
+
+    def test_malformed_numbers_are_refused_by_name(self) -> None:
+        for name, raw in (
+            ("DB_CONN_MAX_AGE", "-1"),
+            ("DB_CONN_MAX_AGE", "soon"),
+            ("JWT_TTL_SECONDS", "0"),
+        ):
+            with (
+                self.subTest(name=name, raw=raw),
+                self.assertRaisesRegex(ImproperlyConfigured, name),
+            ):
+                load_settings(**{name: raw})
+
+
+class ManagePyTests(SimpleTestCase):
+    """manage.py as a deployment runs it."""
+
+    def test_production_without_a_secret_key_is_one_line_and_exit_status_1(self) -> None:
+        result = subprocess.run(
+            [sys.executable, str(PACKAGE_DIR / "manage.py"), "check"],
+            env=clean_environ(APP_ENV="production"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+        self.assertIn("SECRET_KEY", result.stderr)

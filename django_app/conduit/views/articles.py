@@ -28,11 +28,12 @@ class ArticleListView(ConduitAPIView):
     def get(self, request: Request) -> Response:
         """Recent articles, filtered by tag, author or favoriting user."""
         page = ArticlePagination.from_request(request)
+        # QueryDict.get takes the last of repeated values; an empty value (?tag=) is no filter.
         articles, total = services.list_articles(
             viewer=request.user,
-            tag=request.query_params.get("tag"),
-            author=request.query_params.get("author"),
-            favorited=request.query_params.get("favorited"),
+            tag=request.query_params.get("tag") or None,
+            author=request.query_params.get("author") or None,
+            favorited=request.query_params.get("favorited") or None,
             limit=page.limit,
             offset=page.offset,
         )

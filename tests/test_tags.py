@@ -92,6 +92,16 @@ def test_tags_are_ordered_by_use_count_then_name(api: ApiClient) -> None:
     assert only(tags(api), {most, more, tie_a, tie_c}) == [most, more, tie_a, tie_c]
 
 
+@pytest.mark.operation("GetTags")
+def test_tag_ties_are_ordered_by_code_point_not_by_collation(api: ApiClient) -> None:
+    """Uppercase before lowercase, accents last, whatever the database's collation says."""
+    u = uid()
+    names = [f"b{u}", f"B{u}", f"Z{u}", f"a{u}", f"\u00e9{u}"]
+    author = api.register()
+    api.create_article(author.token, tagList=names)
+    assert only(tags(api), set(names)) == [f"B{u}", f"Z{u}", f"a{u}", f"b{u}", f"\u00e9{u}"]
+
+
 @pytest.mark.operation("GetTags", "UpdateArticle")
 def test_tag_order_follows_changes_in_use(api: ApiClient) -> None:
     u = uid()

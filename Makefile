@@ -96,13 +96,15 @@ test-django: $(STAMP) ## The contract suite against Django only
 test-fastapi: $(STAMP) ## The contract suite against FastAPI only
 	$(BIN)/pytest tests --impl fastapi $(PYTEST_ARGS)
 
-test-postgres: $(STAMP) ## The contract suite against all three apps on PostgreSQL (POSTGRES_ADMIN_URL)
+test-postgres: $(STAMP) ## Migrations checks and the contract suite on PostgreSQL (POSTGRES_ADMIN_URL)
+	$(BIN)/pytest flask_app/tests fastapi_app/tests -q -m postgres
+	$(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --tag postgres
 	$(BIN)/pytest tests --database postgres $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Each app's framework-native tests
-	$(BIN)/pytest flask_app/tests -q
-	$(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1
-	$(BIN)/pytest fastapi_app/tests -q
+	$(BIN)/pytest flask_app/tests -q -m "not postgres"
+	$(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --exclude-tag postgres
+	$(BIN)/pytest fastapi_app/tests -q -m "not postgres"
 
 test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) against each app, twice
 	$(BIN)/python -m tools.official

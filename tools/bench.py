@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import threading
@@ -26,7 +27,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import IMPLEMENTATIONS, PRODUCTION_COMMANDS, REPO_ROOT, LiveServer
+from tests.servers import (
+    DEFAULT_POSTGRES_ADMIN_URL,
+    IMPLEMENTATIONS,
+    PRODUCTION_COMMANDS,
+    REPO_ROOT,
+    LiveServer,
+    PostgresDatabases,
+)
 
 USERS = 10
 ARTICLES_PER_USER = 10
@@ -173,13 +181,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="per scenario (default 5)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
-    parser.add_argument("--output", default=str(REPO_ROOT / "build" / "bench.json"))
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--output", help="default: build/bench.json (build/bench-postgres.json)")
     args = parser.parse_args()
 
+    postgres = (
+        PostgresDatabases(os.environ.get("POSTGRES_ADMIN_URL", DEFAULT_POSTGRES_ADMIN_URL))
+        if args.database == "postgres"
+        else None
+    )
     results: list[Result] = []
     for name in args.impl.split(","):
         server = LiveServer(
             name,
+            database_url=postgres.create(f"bench_{name}") if postgres else None,
             commands=PRODUCTION_COMMANDS[name],
             workers=args.workers,
             extra_env={"APP_ENV": "production"},
@@ -211,13 +226,16 @@ def main() -> int:
                 )
         finally:
             server.stop()
+    if postgres:
+        postgres.drop_all()
 
-    output = Path(args.output)
+    suffix = "" if args.database == "sqlite" else f"-{args.database}"
+    output = Path(args.output or REPO_ROOT / "build" / f"bench{suffix}.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(
         json.dumps(
             {"clients": args.clients, "seconds": args.seconds, "workers": args.workers,
-             "results": [asdict(r) for r in results]},
+             "database": args.database, "results": [asdict(r) for r in results]},
             indent=2,
         ) + "\n",
         encoding="utf-8",

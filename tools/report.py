@@ -71,6 +71,38 @@ def results_block() -> str:
     return "\n".join(lines)
 
 
+def bench_block() -> str:
+    sections = []
+    for label, path in (
+        ("SQLite", BUILD / "bench.json"),
+        ("PostgreSQL", BUILD / "bench-postgres.json"),
+    ):
+        data = read_json(path)
+        if not data:
+            sections.append(f"{label}: not run (`make bench`).")
+            continue
+        results = data["results"]
+        lines = [
+            f"{label}: {data['workers']} worker processes per app, {data['clients']} concurrent "
+            f"clients, {data['seconds']:g} s per scenario. Requests per second (p95 latency).",
+            "",
+            "| Scenario | " + " | ".join(title for _, title in APPS) + " |",
+            "|---|" + "---|" * len(APPS),
+        ]
+        for scenario in dict.fromkeys(r["scenario"] for r in results):
+            cells = []
+            for key, _ in APPS:
+                match = next(
+                    (r for r in results if r["app"] == key and r["scenario"] == scenario), None
+                )
+                cells.append(
+                    f"{match['per_second']:.0f} ({match['p95_ms']:.0f} ms)" if match else "-"
+                )
+            lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections)
+
+
 def tables_block() -> str:
     concerns = load_concerns(REPO_ROOT)
     tables = [loc_table(concerns, REPO_ROOT), files_table(REPO_ROOT), dependency_table(REPO_ROOT)]
@@ -93,6 +125,7 @@ def main() -> int:
     current = readme.read_text(encoding="utf-8")
     updated = replace_block(current, "results", results_block())
     updated = replace_block(updated, "tables", tables_block())
+    updated = replace_block(updated, "bench", bench_block())
     if args.check:
         return 0 if updated == current else 1
     readme.write_text(updated, encoding="utf-8")

@@ -7,6 +7,7 @@ Makefile), each on a free port with a fresh SQLite database, and talks to them o
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -211,23 +212,22 @@ class LiveServer:
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
+        tail = self.log_tail()
         self.stop()
-        raise RuntimeError(
-            f"{self.name}: /health did not answer in {timeout:.0f}s\n{self.log_tail()}"
-        )
+        raise RuntimeError(f"{self.name}: /health did not answer in {timeout:.0f}s\n{tail}")
 
     def stop(self) -> None:
-        """Stop the whole process group, politely first."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
+        """Stop the whole process group, politely first, then remove its database and log."""
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path.exists():

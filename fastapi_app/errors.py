@@ -122,8 +122,6 @@ _VALIDATION_MESSAGES: dict[str, tuple[int, str | None]] = {
     "blank_tag": (_PRESENCE, None),
     "string_type": (_TYPE, "must be a string"),
     "model_type": (_TYPE, "must be an object"),
-    "model_attributes_type": (_TYPE, "must be an object"),
-    "dict_type": (_TYPE, "must be an object"),
     "tag_list_type": (_TYPE, None),
     "integer_range": (_TYPE, None),
     "string_too_short": (_LENGTH, "is too short (minimum is {min_length} characters)"),

@@ -73,7 +73,7 @@ class User(Base):
     image: Mapped[str | None] = mapped_column(String(2048))
 
     # Whether the viewer of a request follows this user; filled in by the query that loads the
-    # user (services.with_viewer_flags), never stored.
+    # user (`with_expression(User.following, services._following(...))`), never stored.
     following: Mapped[bool] = query_expression()
 
 
@@ -139,7 +139,7 @@ class Article(Base):
         cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
     )
 
-    # Per-viewer values filled in by the loading query (services.with_viewer_flags).
+    # Per-viewer values filled in by the loading query (services._article_query), never stored.
     favorited: Mapped[bool] = query_expression()
     favorites_count: Mapped[int] = query_expression()
 

@@ -15,11 +15,11 @@ from flask import current_app, g, request
 
 from flask_app.errors import AuthError
 from flask_app.extensions import db
-from flask_app.models import User
+from flask_app.models import MAX_ID, User
+from flask_app.schemas import decimal_in_range
 
 ALGORITHM = "HS256"
 SCHEMES = {"token", "bearer"}
-MAX_ID = 2**31 - 1
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,10 +60,8 @@ def _user_from_token(token: str) -> User:
         raise AuthError("has expired") from None
     except jwt.InvalidTokenError:
         raise AuthError("is invalid") from None
-    subject = claims["sub"]
-    if not (subject.isascii() and subject.isdecimal() and int(subject) <= MAX_ID):
-        raise AuthError("is invalid")
-    user = db.session.get(User, int(subject))
+    user_id = decimal_in_range(claims["sub"], minimum=1, maximum=MAX_ID)
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         raise AuthError("is invalid")
     return user

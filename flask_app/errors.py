@@ -128,7 +128,8 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int, Mapping[
 def handle_unexpected_error(error: Exception) -> tuple[Response, int, Mapping[str, str]]:
     """Log the traceback, never send it."""
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-    return error_response(500, {"server": ["internal error"]})
+    key, message = HTTP_ERRORS[500]
+    return error_response(500, {key: [message]})
 
 
 def register_error_handlers(app: Flask) -> None:

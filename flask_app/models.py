@@ -26,6 +26,10 @@ from flask_app.extensions import db
 # "\ud800" decodes to one) has no UTF-8 encoding, so neither SQLite nor PostgreSQL can take it.
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
+# The largest id an integer primary key holds (PostgreSQL's INTEGER); ids from a token or a
+# URL past it cannot name a row.
+MAX_ID = 2**31 - 1
+
 
 def is_storable_text(value: str) -> bool:
     """Whether a database column can hold `value`.

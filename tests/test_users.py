@@ -372,6 +372,9 @@ def user_id_of(token: str) -> str:
         pytest.param(
             lambda token, key: "Token " + forge(key, sub="not-a-number"), id="non-numeric-sub"
         ),
+        pytest.param(lambda token, key: "Token " + forge(key, sub="9" * 5000), id="huge-sub"),
+        pytest.param(lambda token, key: "Token " + forge(key, sub="0"), id="zero-sub"),
+        pytest.param(lambda token, key: "Token " + forge(key, sub="9" * 20), id="sub-past-64-bits"),
     ],
 )
 def test_current_user_with_a_bad_token_is_401(

@@ -43,7 +43,8 @@ def user_id_from_token(token: str) -> int:
     except jwt.InvalidTokenError as error:
         raise TokenInvalid from error
     subject = claims["sub"]
-    if not subject.isdigit() or not subject.isascii():
+    # At most 18 digits: a bigint primary key, and never past int()'s digit limit or SQLite's.
+    if not (subject.isascii() and subject.isdigit() and len(subject) <= 18):
         raise TokenInvalid
     return int(subject)
 

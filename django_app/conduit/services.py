@@ -328,10 +328,7 @@ def get_comment(*, slug: str, comment_id: str) -> Comment:
     article = _article_or_404(slug)
     if not COMMENT_ID.fullmatch(comment_id) or int(comment_id) > MAX_COMMENT_ID:
         raise ResourceNotFound("comment")
-    comment = Comment.objects.filter(article=article, pk=int(comment_id)).first()
-    if comment is None:
-        raise ResourceNotFound("comment")
-    return comment
+    return _get_or_404(Comment.objects.filter(article=article), "comment", pk=comment_id)
 
 
 def delete_comment(*, comment: Comment) -> None:

@@ -97,11 +97,13 @@ def test_token_failures_are_401_even_where_auth_is_optional(
     now = int(time.time())
     expired = jwt.encode({"sub": "1", "iat": now - 20, "exp": now - 10}, secret, algorithm="HS256")
     no_sub = jwt.encode({"iat": now, "exp": now + 60}, secret, algorithm="HS256")
+    huge_sub = jwt.encode({"sub": "9" * 5000, "iat": now, "exp": now + 60}, secret, "HS256")
     alg_none = jwt.encode({"sub": "1", "iat": now, "exp": now + 60}, None, algorithm="none")
     cases = {
         None: "is missing",
         f"Token {expired}": "has expired",
         f"Token {no_sub}": "is invalid",
+        f"Token {huge_sub}": "is invalid",
         f"Token {alg_none}": "is invalid",
         f"Basic {token}": "is invalid",
         "Token": "is invalid",
@@ -266,6 +268,14 @@ def test_seed_loads_once_through_the_services(app: Flask, tmp_path: Path) -> Non
     feed = client.get("/api/articles/feed", headers=auth(token)).get_json()
     assert feed["articlesCount"] == 1
     assert feed["articles"][0]["favorited"] is True
+    assert feed["articles"][0]["author"] == {
+        "username": "grace",
+        "bio": None,
+        "image": None,  # "" in the file: a blank image is stored as None
+        "following": True,
+    }
+    ada = client.get("/api/profiles/ada").get_json()["profile"]
+    assert (ada["bio"], ada["image"]) == ("Engines.", None)
 
     again = runner.invoke(args=["seed", "--file", str(data)])
     assert "already has users" in again.output

@@ -5,17 +5,16 @@ from flask.typing import ResponseReturnValue
 
 from flask_app import services
 from flask_app.auth import login_optional, login_required
+from flask_app.models import MAX_ID
 from flask_app.schemas import CommentSchema, NewCommentSchema, decimal_in_range
 from flask_app.views import json_body
 
 bp = Blueprint("comments", __name__, url_prefix="/api")
 
-MAX_COMMENT_ID = 2**31 - 1
-
 
 def _comment_id(raw: str) -> int | None:
     """The path's comment id, or None when it cannot name a comment (then: comment not found)."""
-    return decimal_in_range(raw, minimum=1, maximum=MAX_COMMENT_ID)
+    return decimal_in_range(raw, minimum=1, maximum=MAX_ID)
 
 
 # operationId: GetArticleComments

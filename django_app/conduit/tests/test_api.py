@@ -48,6 +48,7 @@ class RequestBodyTests(TestCase):
 
     def test_envelope_not_an_object(self) -> None:
         result = self.post_raw('{"user": [1]}', "application/json")
+        self.assertEqual(result["status"], 422)
         self.assertEqual(result["body"], {"errors": {"user": ["must be an object"]}})
 
     def test_one_message_per_field_in_rule_order(self) -> None:

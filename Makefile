@@ -17,7 +17,7 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres test-browser compare report bench lint format clean
+        test-contract test-unit test-official test-postgres test-browser compare report bench lint typecheck format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -124,6 +124,9 @@ report: $(STAMP) ## Regenerate README's results and comparison tables from build
 lint: $(STAMP) ## ruff check + format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy (strict, with the Django and DRF stubs) over the three apps and tools/
+	$(BIN)/mypy flask_app django_app fastapi_app tools
 
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -138,7 +138,7 @@ def free_port() -> int:
     """Ask the kernel for a port nobody is listening on."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 @dataclass

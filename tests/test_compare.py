@@ -1,89 +1,46 @@
-"""The comparison tool (`make compare`): every operation is found in every app, the terminal
-report shows the real source lines, and the generated site has no dead links.
+"""The comparison tool (`make compare`): every operation is found in every app and lined up with
+the handler marked with it, the terminal report shows the real source lines, and the generated
+site has no dead links.
 
-These tests read source files and write into a temporary folder; they start no server and do
-not take the `impl` fixture, so they run once, not once per app.
+These tests build each app in this process (on a throwaway in-memory database, no server) and
+write into a temporary folder; they do not take the `impl` fixture, so they run once, not once
+per app.
 """
 
-import io
 import json
 import re
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tools.codeindex import APPS, REPO_ROOT, CodeIndex, normalise_path, spec_operations
-from tools.compare import main
-from tools.concerns import load_concerns
-from tools.site import build_site
-from tools.tables import code_lines, contract_table, parse_lock
+from tools.apps import APPS, REPO_ROOT, Operation, locate, routes, spec_operations
+from tools.compare import build_site, main
+from tools.tables import code_lines, parse_lock, results_table
 
-SPEC_IDS = [operation.operation_id for operation in spec_operations()]
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=stdout, stderr=stderr, progress=lambda _message: None)
-    return code, stdout.getvalue(), stderr.getvalue()
+SPEC = spec_operations()
+SPEC_IDS = [operation.operation_id for operation in SPEC]
 
 
-# --- finding the operations -------------------------------------------------------------------
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_every_spec_operation_has_exactly_one_handler_in_each_app() -> None:
-    index = CodeIndex()
-    for app in APPS:
-        markers = index.markers(app)
-        assert set(markers) <= set(SPEC_IDS), f"{app.key}: markers for unknown operations"
-        for operation_id in SPEC_IDS:
-            found = markers.get(operation_id, [])
-            assert len(found) == 1, f"{app.key} {operation_id}: {found}"
-            located = index.locate(app, operation_id)
-            assert located.handler is not None, located.problems
-            assert not located.problems, located.problems
-
-
-def test_the_route_found_for_each_handler_is_the_one_in_the_spec() -> None:
-    index = CodeIndex()
-    for operation in spec_operations():
-        for app in APPS:
-            route = index.locate(app, operation.operation_id).route
-            assert route is not None, (app.key, operation.operation_id)
-            assert route.snippets, (app.key, operation.operation_id)
-            assert route.method == operation.method, (app.key, operation.operation_id)
-            assert route.path is not None
-            declared, expected = normalise_path(route.path), normalise_path(operation.full_path)
-            assert declared == expected, (app.key, operation.operation_id, route.path)
-
-
-def test_every_handler_calls_a_service_function() -> None:
-    index = CodeIndex()
-    for operation_id in SPEC_IDS:
-        if operation_id == "GetCurrentUser":
-            continue  # answers with the authenticated user: nothing to call
-        for app in APPS:
-            located = index.locate(app, operation_id)
-            assert located.services, (app.key, operation_id)
-
-
-# --- the terminal report ----------------------------------------------------------------------
-
-
-def handler_lines_by_text(app_package: str, operation_id: str) -> list[tuple[int, str]]:
-    """The handler under the marker, found with plain text (not with tools.codeindex): the
-    `def` after the marker and every line until the indentation drops back."""
+def handler_lines_by_text(app_package: str, operation_id: str) -> tuple[str, list[tuple[int, str]]]:
+    """The handler under the marker, found with plain text (not with tools.apps): the file, and
+    the `def` after the marker with every line until the indentation drops back."""
     marker = f"# operationId: {operation_id}"
     hits = []
     for path in sorted((REPO_ROOT / app_package).rglob("*.py")):
         if "tests" in path.parts:
             continue
         lines = path.read_text(encoding="utf-8").splitlines()
-        for number, line in enumerate(lines, start=1):
-            if line.strip() == marker:
-                hits.append((lines, number))
+        hits += [(path, lines, n) for n, line in enumerate(lines, 1) if line.strip() == marker]
     assert len(hits) == 1, f"{app_package}: {len(hits)} markers for {operation_id}"
-    lines, marker_line = hits[0]
+    path, lines, marker_line = hits[0]
     start = next(
         n
         for n in range(marker_line + 1, len(lines) + 1)
@@ -94,41 +51,109 @@ def handler_lines_by_text(app_package: str, operation_id: str) -> list[tuple[int
     for number in range(start + 1, len(lines) + 1):
         text = lines[number - 1]
         dedented = text.strip() and len(text) - len(text.lstrip()) <= indent
-        closes_signature = text.lstrip().startswith((")", "]"))
-        if dedented and not closes_signature:
+        if dedented and not text.lstrip().startswith((")", "]")):
             break
         body.append((number, text))
     while body and not body[-1][1].strip():
         body.pop()
-    return body
+    return path.relative_to(REPO_ROOT).as_posix(), body
 
 
-def test_the_terminal_report_shows_each_handler_with_its_real_line_numbers() -> None:
-    code, out, _ = run("--op", "CreateArticle")
+# --- finding the operations -------------------------------------------------------------------
+
+
+def test_each_app_serves_every_spec_operation_once_by_the_handler_marked_with_it() -> None:
+    for app in APPS:
+        markers = Counter(handler.marker for handler in routes(app.key))
+        assert markers == Counter(SPEC_IDS), app.key
+        for operation in SPEC:
+            found = locate(app, operation)
+            assert not found.problems, (app.key, found.problems)
+            assert found.handler is not None
+            assert found.route_matches, (app.key, operation.operation_id, found.handler.path)
+            assert found.route, (app.key, operation.operation_id, "no route declaration")
+
+
+def test_the_handler_shown_is_the_function_under_its_marker_in_the_source() -> None:
+    for operation in SPEC:
+        for app in APPS:
+            path, lines = handler_lines_by_text(app.package, operation.operation_id)
+            shown = locate(app, operation).handler_code
+            assert shown is not None
+            assert (shown.path, shown.start) == (path, lines[0][0]), (app.key, operation)
+            assert shown.lines[: len(lines)] == tuple(text for _, text in lines)
+
+
+def test_an_operation_missing_from_an_app_or_served_elsewhere_is_reported() -> None:
+    missing = Operation("NoSuchOperation", "GET", "/api/nowhere", "Tags", "", "")
+    elsewhere = Operation("CreateArticle", "GET", "/api/tags", "Articles", "", "")
+    for app in APPS:
+        found = locate(app, missing)
+        assert found.handler is None
+        assert found.problems == ["0 handlers marked `# operationId: NoSuchOperation` (none)"]
+        found = locate(app, elsewhere)
+        assert found.handler is not None, "found by its marker"
+        assert not found.route_matches
+        assert any("GET /api/tags is served by" in p for p in found.problems), found.problems
+        served_at = f"is served at POST {found.handler.path}"
+        assert any(p.endswith(served_at) for p in found.problems), found.problems
+
+
+def test_every_handler_calls_a_service_function() -> None:
+    for operation in SPEC:
+        if operation.operation_id == "GetCurrentUser":
+            continue  # answers with the authenticated user: nothing to call
+        for app in APPS:
+            assert locate(app, operation).services, (app.key, operation.operation_id)
+
+
+def test_shapes_and_service_are_what_the_handler_uses_from_those_modules() -> None:
+    operation = next(op for op in SPEC if op.operation_id == "CreateArticle")
+    for app in APPS:
+        found = locate(app, operation)
+        labels = [code.label for code in found.shapes]
+        assert labels[0].startswith("NewArticle"), (app.key, labels)  # the spec's NewArticle
+        assert all(code.path == app.shapes.replace(".", "/") + ".py" for code in found.shapes)
+        assert found.related_shapes, app.key
+        assert [code.label for code in found.services] == ["create_article"], app.key
+        assert found.service_calls, app.key
+
+
+# --- the terminal report ----------------------------------------------------------------------
+
+
+def test_the_terminal_report_shows_each_handler_with_its_real_line_numbers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "--op", "CreateArticle")
     assert code == 0
     sections = [out.index(f"== {app.title} ") for app in APPS]
     assert sections == sorted(sections), "sections must come in the order Flask, Django, FastAPI"
     bounds = [*sections, len(out)]
     for position, app in enumerate(APPS):
         section = out[bounds[position] : bounds[position + 1]]
-        expected = handler_lines_by_text(app.package, "CreateArticle")
+        path, expected = handler_lines_by_text(app.package, "CreateArticle")
         assert len(expected) >= 3
+        assert path in section
         for number, text in expected:
             shown = rf"^\s*{number} \|" + (f" {re.escape(text.rstrip())}" if text.strip() else "")
             assert re.search(shown + "$", section, re.MULTILINE), (app.key, number, text)
+        assert "\033[" not in section, "no colours unless writing to a terminal"
 
 
-def test_the_terminal_report_names_the_files_and_the_spec_operation() -> None:
-    code, out, _ = run("--op", "DeleteArticleComment")
+def test_the_terminal_report_names_the_spec_operation_and_checks_each_route(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "--op", "DeleteArticleComment")
     assert code == 0
     assert out.startswith("DeleteArticleComment  DELETE /api/articles/{slug}/comments/{id}")
-    for app in APPS:
-        assert f"{app.package}/" in out
     assert out.count("(matches the spec)") == len(APPS)
 
 
-def test_an_unknown_operation_lists_the_valid_ones_and_exits_2() -> None:
-    code, out, err = run("--op", "CreateArticel")
+def test_an_unknown_operation_lists_the_valid_ones_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "--op", "CreateArticel")
     assert code == 2
     assert out == ""
     assert "Did you mean: CreateArticle" in err
@@ -136,8 +161,10 @@ def test_an_unknown_operation_lists_the_valid_ones_and_exits_2() -> None:
         assert operation_id in err
 
 
-def test_operation_ids_are_matched_without_regard_to_case() -> None:
-    code, out, _ = run("--op", "gettags")
+def test_operation_ids_are_matched_without_regard_to_case(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "--op", "gettags")
     assert code == 0
     assert out.startswith("GetTags  GET /api/tags")
 
@@ -163,78 +190,73 @@ class PageLinks(HTMLParser):
                 self.ids.add(value)
 
 
-def parse_page(path: Path) -> PageLinks:
-    parser = PageLinks()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("compare")
     messages: list[str] = []
-    build_site(out, results=out / "no-results.json", progress=messages.append)
+    build_site(out, build=out / "no-runs", progress=messages.append)
     assert len(messages) >= 3, "progress is reported per group of pages"
     return out
 
 
 @pytest.fixture(scope="module")
 def parsed_site(site: Path) -> dict[Path, PageLinks]:
-    """Every page of the site, parsed once (the concern pages are large)."""
-    return {page.resolve(): parse_page(page) for page in sorted(site.rglob("*.html"))}
+    pages = {}
+    for page in sorted(site.rglob("*.html")):
+        pages[page.resolve()] = parser = PageLinks()
+        parser.feed(page.read_text(encoding="utf-8"))
+    return pages
 
 
-def test_the_site_has_a_page_per_operation_and_per_concern(
+def test_the_site_has_a_page_per_operation_and_the_tables(
     site: Path, parsed_site: dict[Path, PageLinks]
 ) -> None:
     index_links = parsed_site[(site / "index.html").resolve()].links
-    for operation in spec_operations():
+    for operation in SPEC:
         page = site / "op" / f"{operation.operation_id}.html"
-        assert page.is_file(), page
         text = page.read_text(encoding="utf-8")
         assert operation.summary in text
         for app in APPS:
             assert f'id="{app.key}"' in text
         assert f"op/{operation.operation_id}.html" in index_links
-    for concern in load_concerns():
-        assert (site / "concern" / f"{concern.slug}.html").is_file()
-        assert f"concern/{concern.slug}.html" in index_links
+        assert f"op/{operation.operation_id}.html#django" in index_links
+    assert "tables.html" in index_links
     assert (site / "tables.md").read_text(encoding="utf-8").count("###") == 4
 
 
 def test_the_site_has_no_broken_internal_links(
     site: Path, parsed_site: dict[Path, PageLinks]
 ) -> None:
-    parsed = parsed_site
-    assert len(parsed) > len(SPEC_IDS)
-    for page, links in parsed.items():
-        for link in links.links:
+    assert len(parsed_site) > len(SPEC_IDS)
+    for page, parsed in parsed_site.items():
+        for link in parsed.links:
             assert not re.match(r"^[a-z]+:", link), f"{page}: external or absolute link {link}"
             target_path, _, fragment = link.partition("#")
             target = (page.parent / target_path).resolve() if target_path else page
             assert target.is_file(), f"{page.relative_to(site.resolve())}: broken link {link}"
             assert target.is_relative_to(site.resolve()), f"{page}: link leaves the site: {link}"
             if fragment:
-                ids = parsed[target].ids if target in parsed else set()
+                ids = parsed_site[target].ids if target in parsed_site else set()
                 assert fragment in ids, f"{page}: no id {fragment!r} in {target_path or 'itself'}"
 
 
-def test_the_pages_need_no_javascript_and_nothing_from_the_network(
-    parsed_site: dict[Path, PageLinks],
+def test_the_pages_need_no_javascript_and_wrap_code_instead_of_scrolling(
+    site: Path, parsed_site: dict[Path, PageLinks]
 ) -> None:
     for page, parsed in parsed_site.items():
         assert "script" not in parsed.tags, page
-        assert "link" not in parsed.tags, page  # the CSS is inlined
-        text = page.read_text(encoding="utf-8")
-        assert "<style>" in text, page
-        assert ".hl .k" in text, "the Pygments CSS is inlined"
+        assert [link for link in parsed.links if link.endswith(".css")], page
+    css = (site / "style.css").read_text(encoding="utf-8")
+    assert ".code .k" in css, "the Pygments colours are in the stylesheet"
+    assert re.search(r"white-space: pre-wrap;\s*overflow-wrap: anywhere", css)
 
 
 def test_the_operation_page_shows_source_with_real_line_numbers(site: Path) -> None:
     text = (site / "op" / "CreateArticle.html").read_text(encoding="utf-8")
     for app in APPS:
-        number, first = handler_lines_by_text(app.package, "CreateArticle")[0]
-        assert re.search(rf'<span class="linenos">\s*{number}</span>', text), (app.key, number)
+        _, lines = handler_lines_by_text(app.package, "CreateArticle")
+        number, first = lines[0]
+        assert f'<span class="number">{number}</span>' in text, (app.key, number)
         name = re.search(r"def\s+(\w+)", first)
         assert name is not None
         assert name.group(1) in text
@@ -262,13 +284,14 @@ def test_code_lines_leave_out_blanks_comments_and_docstrings(tmp_path: Path) -> 
     assert sorted(code_lines(source)) == [5, 7, 9, 10, 11]
 
 
-def test_contract_results_say_not_run_without_a_results_file(tmp_path: Path) -> None:
-    table = contract_table(tmp_path / "contract-results.json")
+def test_results_say_not_run_without_a_results_file(tmp_path: Path) -> None:
+    table = results_table(tmp_path)
     assert all(cell == "not run" for row in table.rows for cell in row[1:])
     results = tmp_path / "contract-results.json"
-    results.write_text(json.dumps({"flask": {"passed": 9, "failed": 1}, "django": 10}))
-    rows = contract_table(results).rows
-    assert rows[0][1:] == ["9 of 10", "10 of 10", "not run"]
+    results.write_text(json.dumps({"flask": {"passed": 9, "failed": 1}, "django": {"passed": 10}}))
+    rows = results_table(tmp_path).rows
+    assert rows[0][1:] == ["9 / 10 passed", "10 / 10 passed", "not run"]
+    assert rows[1][1:] == ["not run"] * 3
 
 
 def test_the_lock_file_is_walked_through_its_via_comments() -> None:
@@ -283,9 +306,10 @@ def test_the_lock_file_is_walked_through_its_via_comments() -> None:
     assert "conduit" not in lock
 
 
-def test_markdown_tables_are_printed() -> None:
-    code, out, _ = run("--markdown", "--results", "/nonexistent/contract-results.json")
+def test_markdown_tables_are_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--markdown", "--build", "/nonexistent")
     assert code == 0
-    for title in ("Lines of code per concern", "Files per app", "Third-party dependencies"):
+    for title in ("Test results", "Lines of code per concern", "Files per app"):
         assert f"### {title}" in out
+    assert "### Third-party dependencies" in out
     assert "not run" in out

@@ -32,12 +32,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = REPO_ROOT / "shared_spec" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 MARKER = re.compile(r"#\s*operationId:\s*(\w+)\s*$")
-# Read when each app is built; the database is never connected to.
-THROWAWAY_ENV = {
-    "DATABASE_URL": "sqlite:///:memory:",
-    "APP_ENV": "development",
-    "DJANGO_SETTINGS_MODULE": "django_app.settings",
-}
+DATABASE = "sqlite:///:memory:"  # never connected to: building an app opens no connection
+ENVIRONMENT = {"DATABASE_URL": DATABASE, "APP_ENV": "development",
+               "DJANGO_SETTINGS_MODULE": "django_app.settings"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,14 @@ class App:
     shapes: str
     services: tuple[str, ...]
     shape_kind: str
+
+    def is_shape(self, obj: Any) -> bool:
+        return (
+            isinstance(obj, type) and obj.__module__ == self.shapes and "." not in obj.__qualname__
+        )
+
+    def is_service(self, obj: Any) -> bool:
+        return isinstance(obj, FunctionType) and obj.__module__ in self.services
 
 
 APPS = (
@@ -74,33 +79,23 @@ class Operation:
     description: str
 
 
-def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is 10x faster
-    spec: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    return spec
-
-
-def spec_operations(spec: dict[str, Any] | None = None) -> list[Operation]:
+def spec_operations(spec_path: Path = SPEC_PATH) -> list[Operation]:
     """Every operation in spec order; a path-level `servers` (health) moves it off /api."""
-    spec = spec or load_spec()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is 10x faster
+    spec = yaml.load(spec_path.read_text(encoding="utf-8"), Loader=loader)
 
     def prefix(servers: list[dict[str, str]] | None, default: str) -> str:
         return urlparse(servers[0]["url"]).path.rstrip("/") if servers else default
 
-    root = prefix(spec.get("servers"), "")
-    return [
-        Operation(
-            op["operationId"],
-            method.upper(),
-            prefix(item.get("servers"), root) + path,
-            (op.get("tags") or ["Untagged"])[0],
-            op.get("summary", ""),
-            op.get("description", ""),
-        )
-        for path, item in spec["paths"].items()
-        for method, op in item.items()
-        if method in HTTP_METHODS
-    ]
+    root, found = prefix(spec.get("servers"), ""), []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                full_path = prefix(item.get("servers"), root) + path
+                tag, summary = (op.get("tags") or ["Untagged"])[0], op.get("summary", "")
+                found.append(Operation(op["operationId"], method.upper(), full_path, tag,
+                                       summary, op.get("description", "")))  # fmt: skip
+    return found
 
 
 def normalise_path(path: str) -> str:
@@ -161,68 +156,57 @@ class Handler:
 
 @cache
 def routes(key: str) -> tuple[Handler, ...]:
-    """The app's route table (built once per process)."""
-    readers = {"flask": _flask_routes, "django": _django_routes, "fastapi": _fastapi_routes}
-    # The apps are imported by name: mypy checks them as apps (`make typecheck`), not as tools.
-    with mock.patch.dict(os.environ, THROWAWAY_ENV):
-        return tuple(readers[key]())
+    """The app's route table, built once per process. The apps and Django are imported by name,
+    so that `mypy tools` does not check them as part of the tools (`make typecheck` does)."""
+    with mock.patch.dict(os.environ, ENVIRONMENT):
+        if key == "flask":
+            app = import_module("flask_app").create_app({"SQLALCHEMY_DATABASE_URI": DATABASE})
+            return tuple(_flask_routes(app))
+        if key == "django":
+            import_module("django").setup()
+            return tuple(_django_routes(import_module("django.urls").get_resolver(), "/", []))
+        settings = import_module("fastapi_app.config").Settings(database_url=DATABASE)
+        return tuple(_fastapi_routes(import_module("fastapi_app.main").create_app(settings)))
 
 
-def _flask_routes() -> Iterator[Handler]:
-    app = import_module("flask_app").create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": THROWAWAY_ENV["DATABASE_URL"]}
-    )
+def _flask_routes(app: Any) -> Iterator[Handler]:
     for rule in app.url_map.iter_rules():
         function = inspect.unwrap(app.view_functions[rule.endpoint])
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield Handler(method, rule.rule, function)
 
 
-def _django_routes() -> Iterator[Handler]:
-    # By name as well: the stubs' plugin would otherwise pull the Django app into `mypy tools`.
-    import_module("django").setup()
-    urls = import_module("django.urls")
-
-    def walk(resolver: Any, prefix: str, entries: list[tuple[Any, int]]) -> Iterator[Handler]:
-        for index, pattern in enumerate(resolver.url_patterns):
-            here = [(resolver.urlconf_module, index), *entries]
-            if isinstance(pattern, urls.URLResolver):
-                yield from walk(pattern, prefix + str(pattern.pattern), here)
-                continue
-            view = getattr(pattern.callback, "cls", None)
-            for method in HTTP_METHODS if view is not None else ():
-                if isinstance(vars(view).get(method), FunctionType):
-                    entries_code = [_urlconf_entry(module, i) for module, i in here]
+def _django_routes(resolver: Any, prefix: str, outer: list[Code]) -> Iterator[Handler]:
+    """Every APIView method under the URL resolver, with the `path()` entries that lead to it."""
+    for index, pattern in enumerate(resolver.url_patterns):
+        entries = [*_urlconf_entry(resolver.urlconf_module, index), *outer]
+        if hasattr(pattern, "url_patterns"):  # an include()
+            yield from _django_routes(pattern, prefix + str(pattern.pattern), entries)
+        elif (view := getattr(pattern.callback, "cls", None)) is not None:
+            for method in HTTP_METHODS:
+                if isinstance(function := vars(view).get(method), FunctionType):
                     path = prefix + str(pattern.pattern)
-                    yield Handler(method.upper(), path, vars(view)[method], view,
-                                  [code for code in entries_code if code is not None])  # fmt: skip
-
-    yield from walk(urls.get_resolver(), "/", [])
+                    yield Handler(method.upper(), path, function, view, entries)
 
 
-def _urlconf_entry(module: Any, index: int) -> Code | None:
+def _urlconf_entry(module: Any, index: int) -> list[Code]:
     """Element `index` of the URLconf module's `urlpatterns = [...]`: that route's declaration."""
     if not inspect.ismodule(module):
-        return None
+        return []  # a list of patterns built in code (the admin's), not a URLconf module
     whole = source(module)
     for node in ast.parse("\n".join(whole.lines)).body:
-        targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
-        if "urlpatterns" in targets and isinstance(node, ast.Assign):
-            elements = node.value.elts if isinstance(node.value, ast.List) else []
-            if index < len(elements):
-                first, last = elements[index].lineno, elements[index].end_lineno
-                return Code(whole.path, first, whole.lines[first - 1 : last], "URLconf entry")
-    return None
+        targets = getattr(node, "targets", [getattr(node, "target", None)])
+        if "urlpatterns" in [t.id for t in targets if isinstance(t, ast.Name)]:
+            items = getattr(getattr(node, "value", None), "elts", [])[index : index + 1]
+            return [Code(whole.path, i.lineno, whole.lines[i.lineno - 1 : i.end_lineno],
+                         "URLconf entry") for i in items]  # fmt: skip
+    return []
 
 
-def _fastapi_routes() -> Iterator[Handler]:
+def _fastapi_routes(app: Any) -> Iterator[Handler]:
     from fastapi.routing import APIRoute, iter_route_contexts
 
-    settings = import_module("fastapi_app.config").Settings(
-        database_url=THROWAWAY_ENV["DATABASE_URL"]
-    )
-    app = import_module("fastapi_app.main").create_app(settings)
-    # Included routers stay as they are in app.routes; this walks them with their prefixes.
+    # Included routers stay whole in app.routes; this walks them with their prefixes.
     for route in iter_route_contexts(app.routes):
         original = route.original_route
         if isinstance(original, APIRoute) and isinstance(route.endpoint, FunctionType):
@@ -242,7 +226,9 @@ class Found:
     app: App
     operation: Operation
     handler: Handler | None = None
+    route_matches: bool = False  # served at the spec's method and path
     route: list[Code] = field(default_factory=list)
+    handler_code: Code | None = None
     code: list[Code] = field(default_factory=list)  # view class head, handler, its helpers
     shapes: list[Code] = field(default_factory=list)
     related_shapes: list[Code] = field(default_factory=list)
@@ -250,104 +236,84 @@ class Found:
     service_calls: list[Code] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
-    @property
-    def route_matches(self) -> bool:
-        return self.handler is not None and (
-            self.handler.method,
-            normalise_path(self.handler.path),
-        ) == (self.operation.method, normalise_path(self.operation.path))
-
 
 def locate(app: App, operation: Operation) -> Found:
-    """The handler marked with the operation's id, checked against the route serving the spec's
-    method and path, with everything it uses."""
-    found = Found(app, operation)
-    table = routes(app.key)
-    wanted = operation.operation_id
+    """The handler marked with the operation's id, checked against the route table's entry for
+    the spec's method and path, with the code it uses."""
+    found, wanted, table = Found(app, operation), operation.operation_id, routes(app.key)
+    served = f"{operation.method} {operation.path}"
     marked = [h for h in table if h.marker == wanted]
-    spec_route = (operation.method, normalise_path(operation.path))
-    served = [h for h in table if (h.method, normalise_path(h.path)) == spec_route]
+    at_spec = [h for h in table if f"{h.method} {normalise_path(h.path)}" == normalise_path(served)]
     if len(marked) != 1:
         names = ", ".join(h.name for h in marked) or "none"
         found.problems.append(f"{len(marked)} handlers marked `# operationId: {wanted}` ({names})")
-    if not served:
-        found.problems.append(
-            f"the route table serves nothing at {operation.method} {operation.path}"
-        )
-    elif marked and served[0] is not marked[0]:
-        found.problems.append(f"{served[0].name} serves {operation.method} {operation.path}")
-    handler = found.handler = next(iter(marked or served), None)
+    if marked and at_spec and at_spec[0] is not marked[0]:
+        found.problems.append(f"{served} is served by {at_spec[0].name}")
+    handler = found.handler = next(iter(marked or at_spec), None)
     if handler is None:
         return found
-    if handler.operation_id not in (None, wanted):
-        found.problems.append(f"{handler.name} declares operation_id={handler.operation_id!r}")
+    found.route_matches = any(h is handler for h in at_spec)
     if not found.route_matches:
         found.problems.append(f"{handler.name} is served at {handler.method} {handler.path}")
+    if handler.operation_id not in (None, wanted):
+        found.problems.append(f"{handler.name} declares operation_id={handler.operation_id!r}")
 
     whole = source(handler.function, handler.name)
     def_line = ast.parse(textwrap.dedent("\n".join(whole.lines))).body[0].lineno
     decorators = Code(whole.path, whole.start, whole.lines[: def_line - 1], "route decorators")
     found.route = [decorators] if decorators.lines else handler.urlconf
-    if handler.owner is not None:
-        found.code.append(_class_head(handler.owner))
-    found.code.append(Code(whole.path, whole.start + def_line - 1, whole.lines[def_line - 1 :]))
-
+    found.handler_code = Code(whole.path, whole.start + def_line - 1, whole.lines[def_line - 1 :])
+    found.code = [*_class_head(handler.owner), found.handler_code]
     used = _references(handler.function, handler.owner)
-    helpers = [o for o in used if _is_function_in(o, {handler.function.__module__})]
-    helpers = [o for o in helpers if o is not handler.function]
-    found.code += [source(h, f"{h.__qualname__} (helper)") for h in helpers]
-    for helper in helpers:
+    module = handler.function.__module__
+    helpers = [o for o in used if isinstance(o, FunctionType) and o.__module__ == module]
+    for helper in [h for h in helpers if h is not handler.function]:
+        found.code.append(source(helper, f"{helper.__qualname__} (helper)"))
         used += _references(helper, handler.owner)
-
     try:
-        annotations = list(typing.get_type_hints(handler.function, include_extras=True).values())
-    except (NameError, TypeError):
-        annotations = list(handler.function.__annotations__.values())
-    is_shape = _shape_test(app)
-    values = [*annotations, *used, handler.response_model]  # roughly: input, then output
-    shapes = _unique(t for value in values for t in _types_in(value, 0) if is_shape(t))
+        hints = list(typing.get_type_hints(handler.function, include_extras=True).values())
+    except (NameError, TypeError):  # an annotation only a type checker can resolve
+        hints = list(handler.function.__annotations__.values())
+    values = [*hints, *used, handler.response_model]  # roughly: input, then output
+    shapes = _unique(t for value in values for t in _types_in(value, 0) if app.is_shape(t))
     found.shapes = [source(cls, cls.__name__) for cls in shapes]
-    found.related_shapes = [
-        source(cls, f"{cls.__name__} ({why})")
-        for cls, why in _closure(shapes, lambda cls: _shape_parts(cls, is_shape))
-    ]
-    modules = set(app.services)
-    services = _unique(o for o in used if _is_function_in(o, modules))
+    for cls, why in _closure(shapes, lambda cls: _shape_parts(app, cls)):
+        found.related_shapes.append(source(cls, f"{cls.__name__} ({why})"))
+    services = _unique(o for o in used if app.is_service(o))
     found.services = [source(f, f.__qualname__) for f in services]
-    found.service_calls = [
-        source(f, f"{f.__qualname__} ({why})")
-        for f, why in _closure(services, lambda f: _service_calls(f, modules))
-    ]
+    for function, why in _closure(services, lambda f: _service_calls(app, f)):
+        found.service_calls.append(source(function, f"{function.__qualname__} ({why})"))
     return found
 
 
-def _class_head(cls: type) -> Code:
+def _class_head(cls: type | None) -> list[Code]:
     """The class line, docstring and attributes (DRF's permission_classes), up to its methods."""
+    if cls is None:
+        return []
     whole = source(cls, f"{cls.__name__} (view class)")
     methods = [f.__code__.co_firstlineno for f in vars(cls).values() if inspect.isfunction(f)]
     lines = list(whole.lines[: min(methods, default=whole.end + 1) - whole.start])
     while lines and (not lines[-1].strip() or lines[-1].strip().startswith("#")):
         lines.pop()  # the blank line and the marker above the first method
-    return Code(whole.path, whole.start, tuple(lines), whole.label)
+    return [Code(whole.path, whole.start, tuple(lines), whole.label)]
 
 
 def _loads(code: CodeType) -> Iterator[tuple[str, str | None, bool]]:
     """What the bytecode (nested functions included) loads, in order: `(name, None, True)` for a
     global, `(attribute, base, base_is_global)` for an attribute read (`base` is "" when it is
     read off an expression rather than a name)."""
-    base: tuple[str, bool] = ("", False)
+    base = ("", False)
     for instruction in dis.get_instructions(code):
         name, operation = instruction.argval, instruction.opname
         if operation in ("LOAD_GLOBAL", "LOAD_NAME"):
             yield name, None, True
             base = (name, True)
-        elif operation.startswith(("LOAD_FAST", "LOAD_DEREF")) and isinstance(name, str):
-            base = (name, False)
         elif operation in ("LOAD_ATTR", "LOAD_METHOD"):
             yield name, *base
             base = ("", False)
         else:
-            base = ("", False)
+            local = operation.startswith(("LOAD_FAST", "LOAD_DEREF")) and isinstance(name, str)
+            base = (name, False) if local else ("", False)
     for constant in code.co_consts:
         if isinstance(constant, CodeType):
             yield from _loads(constant)
@@ -377,28 +343,21 @@ def _querysets(values: Iterable[Any]) -> list[type]:
     found = []
     for value in values:
         if isinstance(value, type):
-            manager = getattr(value, "_default_manager", None)
-            queryset = getattr(manager, "_queryset_class", None)
-            found.append(queryset if queryset else value if hasattr(value, "as_manager") else None)
-    return [q for q in _unique(found) if isinstance(q, type)]
+            queryset = getattr(getattr(value, "_default_manager", None), "_queryset_class", None)
+            found.append(queryset or (value if hasattr(value, "as_manager") else None))
+    return _unique(found)
 
 
-def _service_calls(function: FunctionType, modules: set[str]) -> list[tuple[Any, str]]:
-    """The service-module functions and QuerySet methods a service function calls in turn."""
-    owner_name = function.__qualname__.rpartition(".")[0]
-    owner = getattr(sys.modules[function.__module__], owner_name, None) if owner_name else None
-    owner = owner if isinstance(owner, type) else None
-    why = f"called by {function.__qualname__}"
-    return [(o, why) for o in _references(function, owner) if _is_function_in(o, modules)]
-
-
-def _shape_test(app: App) -> Callable[[Any], bool]:
-    return lambda obj: (
-        isinstance(obj, type) and obj.__module__ == app.shapes and "." not in obj.__qualname__
+def _service_calls(app: App, function: FunctionType) -> list[tuple[Any, str]]:
+    """The service functions and QuerySet methods a service function calls in turn."""
+    owner = getattr(
+        sys.modules[function.__module__], function.__qualname__.rpartition(".")[0], None
     )
+    called = _references(function, owner if isinstance(owner, type) else None)
+    return [(f, f"called by {function.__qualname__}") for f in called if app.is_service(f)]
 
 
-def _shape_parts(cls: type, is_shape: Callable[[Any], bool]) -> list[tuple[type, str]]:
+def _shape_parts(app: App, cls: type) -> list[tuple[Any, str]]:
     """The shapes `cls` builds on: its bases, and the classes of its fields (marshmallow's and
     DRF's declared fields, Pydantic's annotations, nested shapes inside them)."""
     values = [v for k, v in vars(cls).items() if not k.startswith("__")]
@@ -406,7 +365,7 @@ def _shape_parts(cls: type, is_shape: Callable[[Any], bool]) -> list[tuple[type,
     values += [f.annotation for f in getattr(cls, "__pydantic_fields__", {}).values()]
     parts = [(b, f"base of {cls.__name__}") for b in cls.__bases__]
     parts += [(t, f"used by {cls.__name__}") for v in values for t in _types_in(v, 2)]
-    return [(t, why) for t, why in parts if is_shape(t)]
+    return [(t, why) for t, why in parts if app.is_shape(t)]
 
 
 def _types_in(value: Any, depth: int) -> Iterator[Any]:
@@ -414,11 +373,8 @@ def _types_in(value: Any, depth: int) -> Iterator[Any]:
     `depth` levels, an object's class and what its attributes hold (`Nested(X)`)."""
     if isinstance(value, type):
         yield value
-    elif typing.get_args(value):
-        for argument in typing.get_args(value):
-            yield from _types_in(argument, depth)
-    elif isinstance(value, list | tuple):
-        for item in value:
+    elif typing.get_args(value) or isinstance(value, list | tuple):
+        for item in typing.get_args(value) or value:
             yield from _types_in(item, depth)
     elif depth and hasattr(value, "__dict__") and not inspect.isroutine(value):
         yield type(value)
@@ -426,28 +382,18 @@ def _types_in(value: Any, depth: int) -> Iterator[Any]:
             yield from _types_in(attribute, depth - 1)
 
 
-def _is_function_in(obj: Any, modules: set[str]) -> bool:
-    return isinstance(obj, FunctionType) and obj.__module__ in modules
-
-
 def _unique(items: Iterable[Any]) -> list[Any]:
     """Items in order, each once, by identity (ORM attributes overload `==`), without None."""
-    found: dict[int, Any] = {}
-    for item in items:
-        if item is not None:
-            found.setdefault(id(item), item)
-    return list(found.values())
+    return list({id(item): item for item in items if item is not None}.values())
 
 
 def _closure(
     start: list[Any], step: Callable[[Any], list[tuple[Any, str]]]
 ) -> list[tuple[Any, str]]:
-    """Breadth first from `start`: each new item once, with why it was reached."""
-    seen = {id(item) for item in start}
-    queue, found = list(start), []
+    """Breadth first from `start`: each item reached once, with why it was reached."""
+    seen, queue, found = {id(item) for item in start}, list(start), []
     while queue:
-        current = queue.pop(0)
-        for item, why in step(current):
+        for item, why in step(queue.pop(0)):
             if id(item) not in seen:
                 seen.add(id(item))
                 found.append((item, why))

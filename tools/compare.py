@@ -5,244 +5,176 @@
     python -m tools.compare                      the static site under build/compare/
     python -m tools.compare --markdown           the generated tables as markdown
 
-Everything is found from the code (the `# operationId:` markers and `ast`), never from a list
-kept by hand, so the output follows the apps as they change. See tools/codeindex.py.
+Everything comes from the running apps' route tables and the spec (see tools/apps.py), so the
+output follows the apps as they change. The site is rendered from tools/templates/: plain HTML
+and one stylesheet, no JavaScript, nothing from the network, so it opens from the file system.
 """
 
 import argparse
 import difflib
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from pygments import highlight
-from pygments.formatters import Terminal256Formatter
+from pygments.formatter import Formatter
+from pygments.formatters import HtmlFormatter, NullFormatter, Terminal256Formatter
 from pygments.lexers import PythonLexer
 
-from tools.codeindex import (
-    APPS,
-    REPO_ROOT,
-    CodeIndex,
-    Definition,
-    Located,
-    Snippet,
-    SpecOperation,
-    normalise_path,
-    spec_operations,
-    spec_tags,
-)
-from tools.concerns import load_concerns
-from tools.site import build_site
-from tools.tables import all_tables, markdown
+from tools.apps import APPS, Code, Found, Operation, locate, spec_operations
+from tools.tables import BUILD, all_tables, markdown
 
-DEFAULT_OUT = REPO_ROOT / "build" / "compare"
-RULE_WIDTH = 100
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+WIDTH = 100
+Section = tuple[str, str, list[Code], list[Code]]
+PROGRESS = partial(print, flush=True)  # `make compare` shows its steps as they happen
 
 
-class Printer:
-    """Writes the terminal report; colours only when writing to a terminal (and NO_COLOR is
-    unset), so redirected output and tests see the plain source lines."""
-
-    def __init__(self, stream: TextIO, colour: bool) -> None:
-        self.stream = stream
-        self.colour = colour
-
-    def line(self, text: str = "") -> None:
-        self.stream.write(text + "\n")
-
-    def bold(self, text: str) -> str:
-        return f"\033[1m{text}\033[0m" if self.colour else text
-
-    def dim(self, text: str) -> str:
-        return f"\033[2m{text}\033[0m" if self.colour else text
-
-    def code(self, snippet: Snippet, indent: str = "    ") -> None:
-        """The snippet's lines, each prefixed with its line number in the file."""
-        lines = list(snippet.lines)
-        if self.colour and snippet.path.endswith(".py"):
-            formatter = Terminal256Formatter(style="default")
-            lines = highlight(snippet.text, PythonLexer(), formatter).rstrip("\n").split("\n")
-        width = len(str(snippet.end))
-        for number, text in enumerate(lines, start=snippet.start):
-            self.line(f"{indent}{number:>{width}} | {text}".rstrip())
+def sections(found: Found) -> list[Section]:
+    """What the terminal and the site show of one app, in order: title, a note, the code, and
+    further code (what the shapes build on, what the service calls in turn)."""
+    handler, spec = found.handler, f"{found.operation.method} {found.operation.path}"
+    verdict = "matches the spec" if found.route_matches else f"spec: {spec}"
+    served = f"{handler.method} {handler.path} ({verdict})" if handler else "not served"
+    shapes = found.app.shape_kind + ("" if found.shapes else ": none used")
+    return [
+        ("Route declaration", served, found.route, []),
+        ("Handler", handler.name if handler else "none", found.code, []),
+        ("Input and output shapes", shapes, found.shapes, found.related_shapes),
+        ("Service", "" if found.services else "none called", found.services, found.service_calls),
+    ]
 
 
-def _definition(out: Printer, definition: Definition, extra: str = "") -> None:
-    where = out.dim(definition.snippet.location)
-    out.line(f"  {out.bold(definition.name)}{extra}  {where}")
-    out.code(definition.snippet)
+def highlighted(code: Code, formatter: Formatter[str]) -> list[tuple[int, str]]:
+    """The code's lines, highlighted, each with its line number in the file."""
+    text = highlight("\n".join(code.lines), PythonLexer(stripnl=False), formatter)
+    return list(zip(range(code.start, code.end + 1), text.split("\n"), strict=False))
 
 
-def _listing(out: Printer, title: str, definitions: list[Definition], full: bool) -> None:
-    """Further definitions (what the shapes build on, what the service calls): their source
-    with --full, otherwise one line each so the report stays readable."""
-    if not definitions:
-        return
-    out.line(f"  {title}:")
-    for definition in definitions:
-        out.line(
-            f"    {definition.name} ({definition.role})  {out.dim(definition.snippet.location)}"
-        )
-        if full:
-            out.code(definition.snippet, indent="      ")
+def print_operation(operation: Operation, out: TextIO, colour: bool) -> None:
+    """The spec's header for the operation, then its code in Flask, Django and FastAPI; colours
+    only on a terminal, so redirected output and tests see the plain source lines."""
 
+    def bold(text: str) -> str:
+        return f"\033[1m{text}\033[0m" if colour else text
 
-def print_located(out: Printer, operation: SpecOperation, located: Located, full: bool) -> None:
-    app = located.app
-    out.line(out.bold(f"== {app.title} " + "=" * (RULE_WIDTH - len(app.title) - 4)))
-    for problem in located.problems:
-        out.line(f"  ! {problem}")
-    if located.handler is None:
-        out.line()
-        return
-    route = located.route
-    if route is not None:
-        declared = f"{route.method or '?'} {route.path or '?'}"
-        matches = (
-            route.method == operation.method
-            and route.path is not None
-            and normalise_path(route.path) == normalise_path(operation.full_path)
-        )
-        verdict = (
-            "matches the spec" if matches else f"spec: {operation.method} {operation.full_path}"
-        )
-        out.line(f"{out.bold('route')}    {declared}  ({verdict})")
-        for snippet in route.snippets:
-            out.line(f"  {out.dim(snippet.location)}  ({snippet.label})")
-            out.code(snippet)
-    out.line(f"{out.bold('handler')}  {located.handler.name}")
-    for snippet in located.handler_context:
-        out.line(f"  {out.dim(snippet.location)}  (view class)")
-        out.code(snippet)
-    out.line(f"  {out.dim(located.handler.snippet.location)}")
-    out.code(located.handler.snippet)
-    for helper in located.helpers:
-        _definition(out, helper, " (helper)")
-    kind = app.shape_kind + "s"
-    if located.shapes:
-        out.line(f"{out.bold('shapes')}   {kind}")
-        for shape in located.shapes:
-            _definition(out, shape, f" ({shape.role})")
-        _listing(out, "they build on", located.related_shapes, full)
-    else:
-        out.line(f"{out.bold('shapes')}   none ({kind})")
-    if located.services:
-        out.line(out.bold("service"))
-        for service in located.services:
-            role = "" if service.role == "service" else f" ({service.role})"
-            _definition(out, service, role)
-        _listing(out, "which calls", located.service_calls, full)
-    else:
-        out.line(f"{out.bold('service')}  none called")
-    out.line()
-
-
-def print_operation(
-    operation: SpecOperation, index: CodeIndex, out: Printer, full: bool = False
-) -> None:
-    """The report for one operation: spec header, then Flask, Django, FastAPI."""
-    out.line(
-        out.bold(f"{operation.operation_id}  {operation.method} {operation.full_path}")
-        + f"  [{operation.tag}]"
-    )
-    out.line(operation.summary)
-    for paragraph in operation.description.split("\n\n"):
-        if paragraph.strip():
-            out.line(textwrap.fill(" ".join(paragraph.split()), RULE_WIDTH))
-    out.line()
+    formatter = Terminal256Formatter() if colour else NullFormatter()
+    header = f"{operation.operation_id}  {operation.method} {operation.path}"
+    lines = [f"{bold(header)}  [{operation.tag}]", operation.summary]
+    paragraphs = operation.description.split("\n\n")
+    lines += [textwrap.fill(" ".join(p.split()), WIDTH) for p in paragraphs if p.strip()]
     for app in APPS:
-        print_located(out, operation, index.locate(app, operation.operation_id), full)
+        found = locate(app, operation)
+        lines += ["", bold(f"== {app.title} ".ljust(WIDTH, "="))]
+        lines += [f"  ! {problem}" for problem in found.problems]
+        for title, note, codes, more in sections(found) if found.handler else []:
+            lines.append(f"{bold(title)}  {note}".rstrip())
+            for code in codes:
+                lines.append("  " + "  ".join(filter(None, (code.label, code.location))))
+                width = len(str(code.end))
+                lines += [
+                    f"    {n:>{width}} | {t}".rstrip() for n, t in highlighted(code, formatter)
+                ]
+            lines += [f"    {code.label}  {code.location}" for code in more]
+    out.write("\n".join(lines) + "\n")
 
 
-def resolve_operation(wanted: str, operations: list[SpecOperation]) -> SpecOperation | None:
-    """The operation named `wanted` (case-insensitively, `createarticle` is fine)."""
-    by_id = {op.operation_id: op for op in operations}
-    if wanted in by_id:
-        return by_id[wanted]
-    folded = [op for op in operations if op.operation_id.lower() == wanted.lower()]
-    return folded[0] if len(folded) == 1 else None
+def find_operation(wanted: str, operations: list[Operation], stderr: TextIO) -> Operation | None:
+    """The operation named `wanted`, case-insensitively; else the valid ids on stderr."""
+    ids = {op.operation_id.lower(): op for op in operations}
+    if wanted.lower() in ids:
+        return ids[wanted.lower()]
+    stderr.write(f"unknown operationId {wanted!r}.\n")
+    if close := difflib.get_close_matches(wanted, [op.operation_id for op in operations], 3, 0.5):
+        stderr.write(f"Did you mean: {', '.join(close)}?\n")
+    stderr.write("Valid operationIds, by spec tag:\n")
+    for tag, in_tag in by_tag(operations).items():
+        stderr.write(f"  {tag}: {', '.join(op.operation_id for op in in_tag)}\n")
+    return None
 
 
-def unknown_operation(wanted: str, operations: list[SpecOperation], stream: TextIO) -> None:
-    ids = [op.operation_id for op in operations]
-    stream.write(f"unknown operationId {wanted!r}.\n")
-    close = difflib.get_close_matches(wanted, ids, n=3, cutoff=0.5)
-    if close:
-        stream.write(f"Did you mean: {', '.join(close)}?\n")
-    stream.write("Valid operationIds, by spec tag:\n")
-    tags = spec_tags()
-    for tag in tags + sorted({op.tag for op in operations} - set(tags)):
-        in_tag = [op.operation_id for op in operations if op.tag == tag]
-        if in_tag:
-            stream.write(f"  {tag}: {', '.join(in_tag)}\n")
+def by_tag(operations: list[Operation]) -> dict[str, list[Operation]]:
+    """Operations grouped by their first tag, in the order the spec first uses each tag."""
+    groups: dict[str, list[Operation]] = {}
+    for operation in operations:
+        groups.setdefault(operation.tag, []).append(operation)
+    return groups
 
 
-def main(
-    argv: list[str] | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> int:
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.compare",
-        description="Flask, Django and FastAPI side by side, found from the code.",
-    )
-    parser.add_argument("--op", metavar="OPERATION_ID", help="print one operation in the terminal")
-    parser.add_argument(
-        "--full", action="store_true", help="with --op: also print the source of related code"
-    )
-    parser.add_argument("--markdown", action="store_true", help="print the generated tables")
-    parser.add_argument("--list", action="store_true", help="list the spec's operationIds")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the site goes")
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=REPO_ROOT / "build" / "contract-results.json",
-        help="the contract suite's results file, if any",
-    )
-    args = parser.parse_args(argv)
+def inline(text: str) -> Markup:
+    """Escaped text with `code` and **bold**: enough for spec descriptions and table cells."""
+    html = re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text)))
+    return Markup(re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", html))
+
+
+def build_site(out: Path, build: Path = BUILD, progress: Callable[[str], None] = PROGRESS) -> None:
+    """Write the site into `out`: every page, its stylesheet, and the tables as tables.md."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)  # fmt: skip
+    html = HtmlFormatter(nowrap=True)
+    env.filters.update(inline=inline, highlight=lambda code: highlighted(code, html))
+
+    def write(name: str, template: str, **context: Any) -> None:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        # Links are relative to the page (`root`), so that the site opens from file://.
+        context.update(page=name, root="../" * name.count("/"), apps=APPS, nav=nav)
+        (out / name).write_text(env.get_template(template).render(context), encoding="utf-8")
+
     operations = spec_operations()
+    progress(f"compare: reading the route tables of {', '.join(a.title for a in APPS)}")
+    found = {op.operation_id: [locate(app, op) for app in APPS] for op in operations}
+    tables = all_tables(build=build)
+    # The navigation. Each page is rendered from the template of its name, with its context.
+    pages: dict[str, tuple[str, dict[str, Any]]] = {
+        "index.html": ("Operations", {"by_tag": by_tag(operations), "found": found}),
+        "tables.html": ("Tables", {"tables": tables}),
+    }
+    nav = [(name, title) for name, (title, _) in pages.items()]
+    for name, (title, context) in pages.items():
+        write(name, name, title=title, **context)
+    neighbours = zip([None, *operations[:-1]], operations, [*operations[1:], None], strict=True)
+    for previous, operation, following in neighbours:
+        in_apps = found[operation.operation_id]
+        rows = list(zip(*map(sections, in_apps), strict=True))  # a row: one section in each app
+        write(f"op/{operation.operation_id}.html", "operation.html", title=operation.operation_id,
+              operation=operation, found=in_apps, rows=rows, previous=previous,
+              following=following)  # fmt: skip
+    progress(f"compare: {len(operations)} operation pages -> {out / 'op'}/")
+    # types-Pygments leaves get_style_defs unannotated.
+    write("style.css", "style.css", pygments=html.get_style_defs(".code"))  # type: ignore[no-untyped-call]
+    (out / "tables.md").write_text(markdown(tables), encoding="utf-8")
+    progress(f"compare: index, tables and stylesheet -> {out / 'index.html'}")
 
-    if args.list:
-        for operation in operations:
-            stdout.write(f"{operation.operation_id}\n")
-        return 0
-    if args.op is not None:
-        chosen = resolve_operation(args.op, operations)
-        if chosen is None:
-            unknown_operation(args.op, operations, stderr)
-            return 2
-        colour = stdout.isatty() and not os.environ.get("NO_COLOR")
-        print_operation(chosen, CodeIndex(), Printer(stdout, colour), full=args.full)
-        return 0
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.compare", description=__doc__)
+    parser.add_argument("--op", metavar="OPERATION_ID", help="print one operation in the terminal")
+    parser.add_argument("--markdown", action="store_true", help="print the generated tables")
+    parser.add_argument("--out", type=Path, default=BUILD / "compare", help="where the site goes")
+    parser.add_argument("--build", type=Path, default=BUILD, help="where test runs saved results")
+    args = parser.parse_args(argv)
     if args.markdown:
-        stdout.write(markdown(all_tables(load_concerns(), REPO_ROOT, args.results)))
-        return 0
-
-    def say(message: str) -> None:
-        stdout.write(message + "\n")
-        stdout.flush()
-
-    build_site(args.out, results=args.results, progress=progress or say)
+        sys.stdout.write(markdown(all_tables(build=args.build)))
+    elif args.op is None:
+        build_site(args.out, args.build)
+    elif operation := find_operation(args.op, spec_operations(), sys.stderr):
+        print_operation(
+            operation, sys.stdout, sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        )
+    else:
+        return 2
     return 0
 
 
-def cli() -> int:
-    """`main()` for the command line, where `| head` closing the pipe early is not an error."""
-    try:
-        return main()
-    except BrokenPipeError:
-        # The recipe from Python's signal docs: point stdout at devnull so the interpreter's
-        # final flush does not fail a second time.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-
-
 if __name__ == "__main__":
-    sys.exit(cli())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `| head` closed the pipe: Python's signal docs' recipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,8 +1,9 @@
-"""Generated comparison tables: lines of code per concern, files, dependencies, contract results.
+"""Generated tables: code lines per concern, files, third-party dependencies, test results.
 
-Every number is computed from the repository as it is (source files, requirements.lock, the
-contract suite's results file); nothing is typed in by hand, so the tables cannot drift from
-the code. Where a number is not available it says so instead of guessing.
+Every number comes from the repository as it is. The concerns, and the files each one counts,
+are the rows of the README's concern index ("Where things live"), the one list of them;
+dependencies come from the apps' imports and requirements.lock; results from build/*.json.
+A number that is not available says so instead of guessing.
 """
 
 import ast
@@ -12,206 +13,190 @@ import json
 import re
 import sys
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools.codeindex import APPS, REPO_ROOT, AppLayout
-from tools.concerns import NOT_CODE_PARTS, Concern, Span
+from tools.apps import APPS, REPO_ROOT, App
 
-LOCK_PATH = REPO_ROOT / "requirements.lock"
-CONTRACT_RESULTS = REPO_ROOT / "build" / "contract-results.json"
-SKIPPED_TOKENS = {
-    tokenize.COMMENT,
-    tokenize.NL,
-    tokenize.NEWLINE,
-    tokenize.INDENT,
-    tokenize.DEDENT,
-    tokenize.ENCODING,
-    tokenize.ENDMARKER,
-}
+BUILD = REPO_ROOT / "build"
+LINK = re.compile(r"\[([^\]]*)\]\(([^)#\s]+)[^)]*\)")
+CODE_NAME = re.compile(r"`([A-Za-z_]\w*)`")
+NOT_CODE = {"tests", "migrations"}  # folders left out of the line counts
+NOT_CODE_TOKENS = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                   tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER}  # fmt: skip
 # A dotted path in a settings list (INSTALLED_APPS, MIDDLEWARE): Django imports these by name.
 DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+Lines = set[tuple[str, int]]
 
 
 @dataclass
 class Table:
-    """A titled table rendered the same way as markdown and as HTML."""
+    """A titled table, written as markdown (README, tables.md) or HTML (the site)."""
 
     title: str
     header: list[str]
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
 
-    def markdown(self) -> str:
-        def cell(text: str) -> str:
-            return text.replace("|", "\\|")
+    def markdown(self, heading: str = "###") -> str:
+        def row(cells: list[str]) -> str:
+            return "|" + "|".join(f" {c} ".replace("|", "\\|") if c else " " for c in cells) + "|"
 
-        lines = [f"### {self.title}", ""]
-        lines.append("| " + " | ".join(cell(h) for h in self.header) + " |")
-        lines.append("|" + "---|" * len(self.header))
-        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in self.rows]
-        if self.notes:
-            lines.append("")
-            lines += [f"{note}  " for note in self.notes]
+        lines = [f"{heading} {self.title}", ""] if heading else []
+        lines += [row(self.header), "|" + "---|" * len(self.header), *map(row, self.rows)]
+        lines += ["", "  \n".join(self.notes)] if self.notes else []
         return "\n".join(lines) + "\n"
 
 
-# --- lines of code ----------------------------------------------------------------------------
+def markdown(tables: list[Table]) -> str:
+    body = "\n".join(table.markdown() for table in tables)
+    return "## Conduit three ways: generated comparison tables\n\n" + body
+
+
+# --- lines of code per concern ----------------------------------------------------------------
 
 
 @cache
 def code_lines(path: Path) -> frozenset[int]:
     """Line numbers that hold code: not blank, not only a comment, not part of a docstring.
 
-    Tokens decide (so a `#` inside a string is not a comment, and every line of a multi-line
-    expression counts); the AST finds docstrings (the first string statement of a module,
-    class or function)."""
+    Tokens decide (a `#` inside a string is no comment, every line of a multi-line expression
+    counts); the AST finds docstrings (a module's, class's or function's first string)."""
     source = path.read_text(encoding="utf-8")
-    if path.suffix != ".py":
-        return frozenset(
-            n
-            for n, line in enumerate(source.splitlines(), 1)
-            if line.strip() and not line.strip().startswith("#")
-        )
     docstrings: set[int] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             first = node.body[0] if node.body else None
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                docstrings.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+            value = first.value if isinstance(first, ast.Expr) else None
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                docstrings.update(range(value.lineno, (value.end_lineno or 0) + 1))
     lines: set[int] = set()
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type not in SKIPPED_TOKENS:
+        if token.type not in NOT_CODE_TOKENS:
             lines.update(range(token.start[0], token.end[0] + 1))
     return frozenset(lines - docstrings)
 
 
-def span_lines(span: Span, root: Path) -> set[tuple[str, int]]:
-    """(file, line) pairs of code inside a span; only Python files count as code."""
-    if not span.path.endswith(".py"):
-        return set()
-    lines = code_lines(root / span.path)
-    if span.start is not None and span.end is not None:
-        lines = frozenset(n for n in lines if span.start <= n <= span.end)
-    return {(span.path, n) for n in lines}
+def concern_index(root: Path = REPO_ROOT) -> list[tuple[str, dict[str, str]]]:
+    """The README's concern rows: the concern, and each app's cell as written (by app key)."""
+    lines = (root / "README.md").read_text(encoding="utf-8").splitlines()
+    tables = [i for i, line in enumerate(lines) if re.match(r"\|\s*Concern\s*\|", line)]
+    rows = []
+    for line in lines[tables[0] :] if tables else []:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        rows.append((cells[0], dict(zip((app.key for app in APPS), cells[1:], strict=False))))
+    titles = [a.title for a in APPS]
+    if not rows or [cell.split()[0] for cell in rows[0][1].values()] != titles:
+        raise ValueError(f"README.md has no table with the columns Concern, {', '.join(titles)}")
+    return rows[2:]  # below the header and its |---| line
 
 
-def is_code_file(relative: str) -> bool:
-    return relative.endswith(".py") and not NOT_CODE_PARTS & set(Path(relative).parts)
+def code_of(paths: Iterable[Path], root: Path = REPO_ROOT) -> Lines:
+    """(file, line) for each code line of the Python files among `paths`, tests and migrations
+    left out."""
+    relative = [(p, p.relative_to(root)) for p in paths if p.suffix == ".py"]
+    return {
+        (r.as_posix(), n) for p, r in relative if not NOT_CODE & set(r.parts) for n in code_lines(p)
+    }
 
 
-def app_files(app: AppLayout, root: Path) -> list[str]:
-    """Every file of the app's package (repository-relative), caches excluded."""
+def cell_lines(text: str, root: Path = REPO_ROOT) -> Lines | None:
+    """The code lines a cell links to (None when it links nothing). A `name` written outside
+    the links of a one-link cell (`DATABASES` in settings.py) narrows it to that statement."""
+    targets = [root / target for _, target in LINK.findall(text)]
+    files = [p for t in targets for p in (sorted(t.rglob("*")) if t.is_dir() else [t])]
+    lines = code_of(files, root)
+    names = set(CODE_NAME.findall(LINK.sub("", text)))
+    if names and len(files) == 1:
+        narrowed = _defining(files[0], names)
+        lines = {(path, n) for path, n in lines if n in narrowed} or lines
+    return lines if targets else None
+
+
+def _defining(path: Path, names: set[str]) -> set[int]:
+    """Lines of the top-level statements of a file that define one of `names`."""
+    found: set[int] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets = getattr(node, "targets", [getattr(node, "target", None)])
+        defined = {getattr(node, "name", "")} | {t.id for t in targets if isinstance(t, ast.Name)}
+        if defined & names:
+            start = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])
+            found.update(range(start, (node.end_lineno or start) + 1))
+    return found
+
+
+def app_files(app: App, root: Path = REPO_ROOT) -> list[Path]:
+    """Every file of the app's folder, caches excluded."""
     return sorted(
-        p.relative_to(root).as_posix()
-        for p in (root / app.package).rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        p for p in (root / app.package).rglob("*") if p.is_file() and "__pycache__" not in p.parts
     )
 
 
-def loc_table(concerns: list[Concern], root: Path = REPO_ROOT) -> Table:
-    """Code lines per concern and app. Where the index lists one file under several concerns,
-    each of those rows counts it (marked †, with the files named below the table); the total
-    counts every line of the app once, including files the index does not list."""
-    header = ["Concern", *(app.title for app in APPS)]
-    code_rows = [concern for concern in concerns if concern.is_code]
-    counted: dict[tuple[str, str], set[tuple[str, int]]] = {}
-    for concern in code_rows:
-        for app in APPS:
-            lines: set[tuple[str, int]] = set()
-            for span in concern.cells[app.key].spans:
-                if is_code_file(span.path):
-                    lines |= span_lines(span, root)
-            counted[(concern.name, app.key)] = lines
-    rows: list[list[str]] = []
-    for concern in code_rows:
-        row = [concern.name]
-        for app in APPS:
-            cell = concern.cells[app.key]
-            if not cell.targets:
-                row.append("none" if cell.text.strip().lower().startswith("none") else "-")
-                continue
-            lines = counted[(concern.name, app.key)]
-            shared = any(
-                lines & other
-                for (name, key), other in counted.items()
-                if key == app.key and name != concern.name
-            )
-            row.append(f"{len(lines)}{' †' if shared else ''}")
-        rows.append(row)
-    other_row = ["Other code (not in the index)"]
-    total_row = ["**Total** (each line once)"]
+def loc_table(root: Path = REPO_ROOT) -> Table:
+    """Code lines per concern and app. A file the index lists under several concerns counts in
+    each of those rows (marked †, the files named below the table); the total counts every line
+    of the app once, files the index does not list included."""
+    concerns = [
+        (name, {key: (text, cell_lines(text, root)) for key, text in cells.items()})
+        for name, cells in concern_index(root)
+    ]
+    concerns = [(n, c) for n, c in concerns if any(lines for _, lines in c.values())]
+    rows = [[name] for name, _ in concerns]
+    other, total, shared_notes = (
+        ["Other code (not in the index)"],
+        ["**Total** (each line once)"],
+        [],
+    )
+    for app in APPS:
+        rows_of_file: dict[str, list[str]] = {}
+        for row, (name, cells) in zip(rows, concerns, strict=True):
+            text, lines = cells[app.key]
+            others = set().union(*(c[app.key][1] or set() for n, c in concerns if n != name))
+            if lines is None:
+                row.append("none" if text.lower().startswith("none") else "-")
+            else:
+                row.append(f"{len(lines)}{' †' if lines & others else ''}")
+            for path in sorted({path.removeprefix(app.package + "/") for path, _ in lines or ()}):
+                rows_of_file.setdefault(path, []).append(name)
+        everything = code_of(app_files(app, root), root)
+        rest = everything - set().union(*(c[app.key][1] or set() for _, c in concerns))
+        names = ", ".join(sorted({path.removeprefix(app.package + "/") for path, _ in rest}))
+        other.append(f"{len(rest)} ({names})" if rest else "0")
+        total.append(f"**{len(everything)}**")
+        if shared := [f"{p} ({', '.join(n)})" for p, n in rows_of_file.items() if len(n) > 1]:
+            shared_notes.append(f"{app.title}: {'; '.join(shared)}")
     notes = [
         "Code lines only: no blank lines, comment-only lines or docstrings; tests and migrations"
-        " are left out. Rows and their files come from the README's concern index.",
+        " are left out. Rows and their files come from the README's concern index."
     ]
-    shared_notes = []
-    for app in APPS:
-        indexed: set[tuple[str, int]] = set()
-        rows_of_file: dict[str, list[str]] = {}
-        for concern in code_rows:
-            lines = counted[(concern.name, app.key)]
-            indexed |= lines
-            for path in sorted({path for path, _ in lines}):
-                rows_of_file.setdefault(path, []).append(concern.name)
-        everything: set[tuple[str, int]] = set()
-        for relative in app_files(app, root):
-            if is_code_file(relative):
-                everything |= span_lines(Span(relative), root)
-        rest = everything - indexed
-        other_files = sorted({path for path, _ in rest})
-        names = ", ".join(Path(p).relative_to(app.package).as_posix() for p in other_files)
-        other_row.append(f"{len(rest)} ({names})" if rest else "0")
-        total_row.append(f"**{len(everything)}**")
-        shared_files = [
-            f"{Path(path).relative_to(app.package).as_posix()} ({', '.join(names)})"
-            for path, names in rows_of_file.items()
-            if len(names) > 1
-        ]
-        if shared_files:
-            shared_notes.append(f"{app.title}: {'; '.join(shared_files)}")
-    rows += [other_row, total_row]
-    if shared_notes:
-        notes.append(
-            "† lines counted in more than one row, because the index lists the file under"
-            " several concerns, so a column does not add up to its total. "
-            + ". ".join(shared_notes)
-            + "."
-        )
-    return Table("Lines of code per concern", header, rows, notes)
+    notes += [
+        "† lines counted in more than one row, because the index lists the file under several"
+        " concerns, so a column does not add up to its total. " + ". ".join(shared_notes) + "."
+    ] if shared_notes else []  # fmt: skip
+    header = ["Concern", *(app.title for app in APPS)]
+    return Table("Lines of code per concern", header, [*rows, other, total], notes)
 
 
 def files_table(root: Path = REPO_ROOT) -> Table:
     """How many files each app has, by kind: code, tests, migrations."""
-    header = ["Files", *(app.title for app in APPS)]
-    kinds: dict[str, list[int]] = {"code": [], "tests": [], "migrations": [], "all": []}
+    rows = [["App code"], ["Unit tests"], ["Migrations"], ["**All files**"]]
     for app in APPS:
-        files = app_files(app, root)
-        tests = [f for f in files if "tests" in Path(f).parts]
-        migrations = [f for f in files if "migrations" in Path(f).parts and f not in tests]
-        code = [f for f in files if f not in tests and f not in migrations]
-        for kind, chosen in (("code", code), ("tests", tests), ("migrations", migrations)):
-            kinds[kind].append(len(chosen))
-        kinds["all"].append(len(files))
-    labels = {
-        "code": "App code",
-        "tests": "Unit tests",
-        "migrations": "Migrations",
-        "all": "**All files**",
-    }
-    rows = [
-        [labels[k], *(f"**{n}**" if k == "all" else str(n) for n in v)] for k, v in kinds.items()
-    ]
-    return Table(
-        "Files per app", header, rows, ["Every file in the app's folder, caches excluded."]
+        files = [set(p.relative_to(root).parts) for p in app_files(app, root)]
+        tests = sum(1 for parts in files if "tests" in parts)
+        migrations = sum(1 for parts in files if "migrations" in parts and "tests" not in parts)
+        counts = [len(files) - tests - migrations, tests, migrations, f"**{len(files)}**"]
+        for row, count in zip(rows, counts, strict=True):
+            row.append(str(count))
+    header, note = (
+        ["Files", *(app.title for app in APPS)],
+        "Every file in the app's folder, caches excluded.",
     )
+    return Table("Files per app", header, rows, [note])
 
 
 # --- dependencies -----------------------------------------------------------------------------
@@ -226,181 +211,109 @@ def parse_lock(text: str) -> dict[str, set[str]]:
     """Distribution -> the distributions it requires, from uv's `# via` comments (which list,
     for each pinned package, who asked for it: the reverse edges of the dependency graph)."""
     requires: dict[str, set[str]] = {}
-    current: str | None = None
-    in_via = False
+    current, in_via = "", False
     for line in text.splitlines():
-        package = re.match(r"^([A-Za-z0-9][\w.\-]*)(\[[^\]]*\])?==", line)
-        if package:
-            current = normalise(package.group(1))
+        if package := re.match(r"^([A-Za-z0-9][\w.\-]*)(\[[^\]]*\])?==", line):
+            current, in_via = normalise(package.group(1)), False
             requires.setdefault(current, set())
-            in_via = False
-            continue
-        comment = re.match(r"^\s+#\s*(via\b)?\s*(.*)$", line)
-        if current is None or not comment:
-            continue
-        if comment.group(1):
-            in_via = True
-            parents = [comment.group(2)] if comment.group(2) else []
-        elif in_via:
-            parents = [comment.group(2)]
-        else:
-            continue
-        for parent in parents:
-            parent = parent.strip()
-            if not parent or "(" in parent or parent.startswith("-r"):
-                continue  # the project itself (`conduit-three-ways (pyproject.toml)`)
-            requires.setdefault(normalise(parent.split("[")[0]), set()).add(current)
+        elif comment := re.match(r"^\s+#\s*(via\b)?\s*(.*)$", line):
+            in_via = in_via or bool(comment.group(1))
+            parent = comment.group(2).strip()
+            # Not the project itself (`conduit-three-ways (pyproject.toml)`) nor `-r` files.
+            if current and in_via and parent and "(" not in parent and not parent.startswith("-r"):
+                requires.setdefault(normalise(parent.split("[")[0]), set()).add(current)
     return requires
 
 
-def imported_top_modules(app: AppLayout, root: Path) -> set[str]:
-    """Top-level modules the app's run-time code imports (tests excluded, migrations
-    included), plus dotted paths in settings lists, which Django imports by name."""
+def imported_modules(app: App, root: Path = REPO_ROOT) -> set[str]:
+    """Top-level modules the app's code imports (tests excluded, migrations included), plus the
+    dotted paths in upper-case settings lists, which Django imports by name."""
     found: set[str] = set()
-    for relative in app_files(app, root):
-        if not relative.endswith(".py") or "tests" in Path(relative).parts:
+    for path in app_files(app, root):
+        if path.suffix != ".py" or "tests" in path.relative_to(root).parts:
             continue
-        try:
-            tree = ast.parse((root / relative).read_text(encoding="utf-8"))
-        except SyntaxError:
-            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 found.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module.split(".")[0])
         for node in tree.body:
-            if not isinstance(node, ast.Assign) or not all(
+            if isinstance(node, ast.Assign) and all(
                 isinstance(t, ast.Name) and t.id.isupper() for t in node.targets
             ):
-                continue
-            for item in ast.walk(node.value):
-                if (
-                    isinstance(item, ast.Constant)
-                    and isinstance(item.value, str)
-                    and DOTTED.match(item.value)
-                ):
-                    found.add(item.value.split(".")[0])
+                strings = [i.value for i in ast.walk(node.value) if isinstance(i, ast.Constant)]
+                found.update(
+                    s.split(".")[0] for s in strings if isinstance(s, str) and DOTTED.match(s)
+                )
     return found
 
 
-def distributions_of(
-    modules: Iterable[str], app: AppLayout, lock: dict[str, set[str]]
-) -> dict[str, list[str]]:
-    """Third-party distribution -> the top-level modules of it the app uses."""
-    mapping = importlib.metadata.packages_distributions()
-    first_party = {a.package for a in APPS} | {"tests", "tools"}
-    found: dict[str, list[str]] = {}
-    for module in sorted(modules):
-        if module in sys.stdlib_module_names or module in first_party or module == app.package:
-            continue
-        names = mapping.get(module) or ([module] if normalise(module) in lock else [])
-        if not names:
-            # A settings string that is not an importable package (a URL scheme, a label).
-            continue
-        for name in names:
-            found.setdefault(normalise(name), []).append(module)
-    return found
-
-
-def closure(direct: Iterable[str], lock: dict[str, set[str]]) -> set[str]:
-    """The direct distributions plus everything they require, transitively."""
-    seen: set[str] = set()
-    queue = list(direct)
-    while queue:
-        name = queue.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        queue.extend(lock.get(name, ()))
-    return seen
-
-
-def dependency_table(root: Path = REPO_ROOT, lock_path: Path = LOCK_PATH) -> Table:
+def dependency_table(root: Path = REPO_ROOT, lock_path: Path | None = None) -> Table:
     """Direct (imported) and total (with transitive requirements) third-party distributions."""
-    lock = parse_lock(lock_path.read_text(encoding="utf-8"))
-    header = ["Third-party dependencies", *(app.title for app in APPS)]
-    direct_row, total_row, names_row, extra_row = (
-        ["Direct (imported)"],
-        ["Total (with transitive)"],
-        ["Direct: which"],
-        ["Transitive only: which"],
-    )
+    lock = parse_lock((lock_path or root / "requirements.lock").read_text(encoding="utf-8"))
+    distributions = importlib.metadata.packages_distributions()
+    first_party = {app.package for app in APPS} | {"tests", "tools"}
+    rows: list[list[str]] = [["Direct (imported)"], ["Total (with transitive)"],
+                             ["Direct: which"], ["Transitive only: which"]]  # fmt: skip
     for app in APPS:
-        direct = distributions_of(imported_top_modules(app, root), app, lock)
-        total = closure(direct, lock)
-        direct_row.append(str(len(direct)))
-        total_row.append(str(len(total)))
-        names_row.append(", ".join(sorted(direct)))
-        extra_row.append(", ".join(sorted(total - set(direct))) or "none")
+        direct = {
+            normalise(name)
+            for module in imported_modules(app, root) - first_party - sys.stdlib_module_names
+            # A settings string that is no importable package (a URL scheme, a label) is skipped.
+            for name in distributions.get(module) or ([module] if normalise(module) in lock else [])
+        }
+        total, queue = set(), list(direct)
+        while queue:
+            if (name := queue.pop()) not in total:
+                total.add(name)
+                queue.extend(lock.get(name, ()))
+        cells = [len(direct), len(total), *(", ".join(sorted(n)) for n in (direct, total - direct))]
+        for row, cell in zip(rows, cells, strict=True):
+            row.append(str(cell) or "none")
     notes = [
         "Direct: distributions whose modules the app's code imports (tests excluded), or names in"
         " its settings lists (INSTALLED_APPS, MIDDLEWARE). Database drivers and servers picked by"
         " URL or command line (psycopg, asyncpg, aiosqlite, gunicorn, uvicorn) count only where"
         " imported. Total: those plus their requirements, walked through requirements.lock.",
     ]
-    return Table(
-        "Third-party dependencies", header, [direct_row, total_row, names_row, extra_row], notes
-    )
+    header = ["Third-party dependencies", *(app.title for app in APPS)]
+    return Table("Third-party dependencies", header, rows, notes)
 
 
-# --- contract results -------------------------------------------------------------------------
+# --- test results -----------------------------------------------------------------------------
 
 
-def _counts(value: Any) -> dict[str, int] | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return {"passed": value}
-    if isinstance(value, dict):
-        return {
-            k: int(v) for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool)
-        }
-    return None
+def results_table(build: Path = BUILD) -> Table:
+    """The latest full runs, as `make test`, `make test-postgres` and `make test-official` saved
+    them under build/; "not run" for a run that left no file."""
+
+    def contract(counts: dict[str, int]) -> str:
+        total = sum(counts.get(k, 0) for k in ("passed", "failed", "error", "skipped"))
+        return f"{counts.get('passed', 0)} / {total} passed"
+
+    def official(runs: list[dict[str, int]]) -> str:
+        return ", ".join(f"{run['passed']} / {run['passed'] + run['failed']}" for run in runs)
+
+    runs: list[tuple[str, str, Callable[[Any], str]]] = [
+        ("Contract suite, SQLite (`make test`)", "contract-results.json", contract),
+        ("Contract suite, PostgreSQL (`make test-postgres`)", "contract-results-postgres.json",
+         contract),
+        ("Upstream RealWorld suite, two runs on one database (`make test-official`)",
+         "official.json", official),
+    ]  # fmt: skip
+    rows, notes = [], []
+    for label, name, cell in runs:
+        path = build / name
+        results = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        rows.append(
+            [label, *(cell(results[a.key]) if results.get(a.key) else "not run" for a in APPS)]
+        )
+        if name == "contract-results.json" and (shared := results.get("shared")):
+            notes.append(f"Plus {shared['passed']} app-independent tests (spec, repository, compare"
+                         " tool, equivalence of the three apps) in the SQLite run.")  # fmt: skip
+    return Table("Test results", ["", *(app.title for app in APPS)], rows, notes)
 
 
-def contract_table(results_path: Path = CONTRACT_RESULTS) -> Table:
-    """Contract tests passed per app, from the lead's results file; "not run" without one.
-
-    Accepted shape: `{"flask": {"passed": 150, "failed": 0, ...}, ...}` (an app may also map to a
-    bare number of passed tests, and the per-app object may sit under a "results" key)."""
-    header = ["Contract suite", *(app.title for app in APPS)]
-    data: dict[str, Any] = {}
-    note = f"From {results_path.name}, written by the test run."
-    if results_path.is_file():
-        try:
-            loaded = json.loads(results_path.read_text(encoding="utf-8"))
-            data = loaded.get("results", loaded) if isinstance(loaded, dict) else {}
-        except (OSError, json.JSONDecodeError) as error:
-            note = f"{results_path.name} could not be read ({error})."
-    else:
-        note = f"No {results_path.name} yet: run the contract suite to fill this row."
-    passed_row, other_row = ["Passed"], ["Failed / errors / skipped"]
-    for app in APPS:
-        counts = _counts(data.get(app.key))
-        if counts is None or "passed" not in counts:
-            passed_row.append("not run")
-            other_row.append("not run")
-            continue
-        total = sum(counts.get(k, 0) for k in ("passed", "failed", "error", "errors", "skipped"))
-        passed_row.append(f"{counts['passed']} of {total}" if total else str(counts["passed"]))
-        other_row.append(" / ".join(str(counts.get(k, 0)) for k in ("failed", "error", "skipped")))
-    return Table("Contract tests", header, [passed_row, other_row], [note])
-
-
-def all_tables(
-    concerns: list[Concern], root: Path = REPO_ROOT, results: Path | None = None
-) -> list[Table]:
-    return [
-        loc_table(concerns, root),
-        files_table(root),
-        dependency_table(root),
-        contract_table(
-            results if results is not None else root / "build" / "contract-results.json"
-        ),
-    ]
-
-
-def markdown(tables: list[Table]) -> str:
-    body = "\n".join(table.markdown() for table in tables)
-    return "## Conduit three ways: generated comparison tables\n\n" + body
+def all_tables(root: Path = REPO_ROOT, build: Path = BUILD) -> list[Table]:
+    return [results_table(build), loc_table(root), files_table(root), dependency_table(root)]

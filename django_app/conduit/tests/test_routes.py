@@ -85,13 +85,11 @@ class RouteTableTests(SimpleTestCase):
 
     def test_every_spec_operation_is_served_once_at_its_path_and_method(self) -> None:
         handlers = served()
-        counts = Counter(op for _, _, op in handlers)
         where = {op: (method, path) for method, path, op in handlers}
         spec = specified()
-        self.assertEqual(len(spec), 20)
+        self.assertEqual(Counter(op for _, _, op in handlers), Counter(spec.keys()))
         for operation_id, expected in spec.items():
             with self.subTest(operation_id):
-                self.assertEqual(counts[operation_id], 1)
                 self.assertEqual(where[operation_id], expected)
 
     def test_no_handler_serves_an_operation_the_spec_lacks(self) -> None:

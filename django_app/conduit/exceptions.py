@@ -17,19 +17,17 @@ from rest_framework.response import Response
 Errors = dict[str, list[str]]
 
 
-class TokenInvalid(exceptions.AuthenticationFailed):
-    """401: the Authorization header is there but is not a valid token for an existing user."""
+class UnauthorizedError(exceptions.AuthenticationFailed):
+    """401: the Authorization header is there but its token is invalid or has expired.
 
-    default_detail = {"token": ["is invalid"]}
+    A missing token is DRF's own NotAuthenticated, raised by the permission check.
+    """
 
-
-class TokenExpired(exceptions.AuthenticationFailed):
-    """401: the token was valid but its `exp` has passed."""
-
-    default_detail = {"token": ["has expired"]}
+    def __init__(self, reason: str) -> None:
+        super().__init__({"token": [reason]})
 
 
-class InvalidCredentials(exceptions.APIException):
+class InvalidCredentialsError(exceptions.APIException):
     """401: unknown email or wrong password (one message for both).
 
     Not an AuthenticationFailed: Login takes no credentials header (no authenticators), and DRF
@@ -40,21 +38,21 @@ class InvalidCredentials(exceptions.APIException):
     default_detail = {"credentials": ["invalid"]}
 
 
-class ResourceNotFound(exceptions.NotFound):
-    """404 for a named resource: article, profile or comment."""
-
-    def __init__(self, resource: str) -> None:
-        super().__init__({resource: ["not found"]})
-
-
-class Forbidden(exceptions.PermissionDenied):
+class ForbiddenError(exceptions.PermissionDenied):
     """403: the caller is not the author of the resource."""
 
     def __init__(self, resource: str) -> None:
         super().__init__({resource: ["forbidden"]})
 
 
-class Conflict(exceptions.APIException):
+class NotFoundError(exceptions.NotFound):
+    """404 for a named resource: article, profile or comment."""
+
+    def __init__(self, resource: str) -> None:
+        super().__init__({resource: ["not found"]})
+
+
+class ConflictError(exceptions.APIException):
     """409: unique fields (username, email) that another account already uses."""
 
     status_code = status.HTTP_409_CONFLICT
@@ -63,7 +61,16 @@ class Conflict(exceptions.APIException):
         super().__init__({field: ["has already been taken"] for field in fields})
 
 
-class DatabaseUnavailable(exceptions.APIException):
+class UnprocessableError(exceptions.APIException):
+    """422 for a rule only the domain can check (following yourself); the body itself was valid."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__({key: [message]})
+
+
+class DatabaseUnavailableError(exceptions.APIException):
     """503 from the health check."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE

@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
-from rest_framework.exceptions import ValidationError
 
 from django_app.conduit.exceptions import (
-    Conflict,
-    DatabaseUnavailable,
-    InvalidCredentials,
-    ResourceNotFound,
+    ConflictError,
+    DatabaseUnavailableError,
+    InvalidCredentialsError,
+    NotFoundError,
+    UnprocessableError,
 )
 from django_app.conduit.models import (
     Article,
@@ -55,7 +55,7 @@ def _get_or_404(queryset: QuerySet[ModelT], resource: str, **lookup: str) -> Mod
     if all(storable(value) for value in lookup.values()):
         found = queryset.filter(**lookup).first()
     if found is None:
-        raise ResourceNotFound(resource)
+        raise NotFoundError(resource)
     return found
 
 
@@ -88,13 +88,13 @@ def _save_unique(user: User, **save_kwargs: Any) -> None:
             user.save(**save_kwargs)
     except IntegrityError as error:
         taken = _taken_fields(username=user.username, email=user.email, user=user)
-        raise Conflict(taken or ["username"]) from error
+        raise ConflictError(taken or ["username"]) from error
 
 
 def register_user(*, username: str, email: str, password: str) -> User:
     """Create an account; 409 if the username or email is taken."""
     if taken := _taken_fields(username=username, email=email):
-        raise Conflict(taken)
+        raise ConflictError(taken)
     user = User(username=username, email=email)
     user.set_password(password)
     _save_unique(user)
@@ -106,9 +106,9 @@ def authenticate(*, email: str, password: str) -> User:
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
         check_password(password, _dummy_password_hash())
-        raise InvalidCredentials
+        raise InvalidCredentialsError
     if not user.check_password(password):
-        raise InvalidCredentials
+        raise InvalidCredentialsError
     return user
 
 
@@ -119,7 +119,7 @@ def update_user(*, user: User, changes: dict[str, Any]) -> User:
     if taken := _taken_fields(
         username=changes.get("username"), email=changes.get("email"), user=user
     ):
-        raise Conflict(taken)
+        raise ConflictError(taken)
     for field in ("username", "email", "bio", "image"):
         if field in changes:
             setattr(user, field, changes[field])
@@ -146,7 +146,7 @@ def follow_user(*, user: User, username: str) -> User:
     """Follow `username` (idempotent); 422 for yourself."""
     target = _user_or_404(username)
     if target.pk == user.pk:
-        raise ValidationError({"profile": ["cannot follow yourself"]})
+        raise UnprocessableError("profile", "cannot follow yourself")
     # get_or_create absorbs the IntegrityError of a concurrent duplicate follow.
     Follow.objects.get_or_create(follower=user, followed=target)
     return get_profile(viewer=user, username=username)
@@ -327,7 +327,7 @@ def get_comment(*, slug: str, comment_id: str) -> Comment:
     """The comment `comment_id` of the article `slug`: 404 article first, then 404 comment."""
     article = _article_or_404(slug)
     if not COMMENT_ID.fullmatch(comment_id) or int(comment_id) > MAX_COMMENT_ID:
-        raise ResourceNotFound("comment")
+        raise NotFoundError("comment")
     return _get_or_404(Comment.objects.filter(article=article), "comment", pk=comment_id)
 
 
@@ -349,10 +349,10 @@ def list_tags() -> list[str]:
     return [name for name, _ in sorted(counts, key=lambda row: (-row[1], row[0]))]
 
 
-def ping_database() -> None:
+def check_database() -> None:
     """Run SELECT 1; 503 if the database does not answer."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as error:
-        raise DatabaseUnavailable from error
+        raise DatabaseUnavailableError from error

@@ -261,7 +261,7 @@ class ArticleTests(TestCase):
         self.assertEqual(client_for().get("/api/tags").json(), {"tags": ["b", "B", "Z", "a", "é"]})
 
     def test_pagination_parameters_are_validated(self) -> None:
-        for limit in ("0", "101", "1e3", "9" * 5000):
+        for limit in ("0", "101", "1e3", "1.0", " 5", "1_0", "", "9" * 5000):
             with self.subTest(limit=limit[:10]):
                 response = client_for().get("/api/articles", {"limit": limit})
                 self.assertEqual(response.status_code, 422)
@@ -275,6 +275,15 @@ class ArticleTests(TestCase):
                     "offset": ["must be an integer between 0 and 2147483647"],
                 }
             },
+        )
+
+    def test_a_repeated_query_parameter_counts_by_its_last_value(self) -> None:
+        make_article(self.author, "One")
+        make_article(self.author, "Two")
+        response = client_for().get("/api/articles?limit=abc&limit=1&tag=none&tag=")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            (len(response.json()["articles"]), response.json()["articlesCount"]), (1, 2)
         )
 
     def test_following_yourself_is_422(self) -> None:

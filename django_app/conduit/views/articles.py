@@ -7,14 +7,15 @@ from rest_framework.response import Response
 
 from django_app.conduit import services
 from django_app.conduit.models import Article
-from django_app.conduit.pagination import ArticlePagination
-from django_app.conduit.parsers import read_envelope
+from django_app.conduit.parsers import json_body
 from django_app.conduit.permissions import IsAuthorOrReadOnly
 from django_app.conduit.serializers import (
+    ArticleFiltersSerializer,
     ArticleListItemSerializer,
     ArticleSerializer,
-    NewArticleSerializer,
-    UpdateArticleSerializer,
+    NewArticleRequestSerializer,
+    PaginationSerializer,
+    UpdateArticleRequestSerializer,
 )
 from django_app.conduit.views.base import ConduitAPIView
 
@@ -27,23 +28,16 @@ class ArticleListView(ConduitAPIView):
     # operationId: GetArticles
     def get(self, request: Request) -> Response:
         """Recent articles, filtered by tag, author or favoriting user."""
-        page = ArticlePagination.from_request(request)
-        # QueryDict.get takes the last of repeated values; an empty value (?tag=) is no filter.
-        articles, total = services.list_articles(
-            viewer=request.user,
-            tag=request.query_params.get("tag") or None,
-            author=request.query_params.get("author") or None,
-            favorited=request.query_params.get("favorited") or None,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        filters = ArticleFiltersSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        articles, total = services.list_articles(viewer=request.user, **filters.validated_data)
         articles_data = ArticleListItemSerializer(articles, many=True).data
         return Response({"articles": articles_data, "articlesCount": total})
 
     # operationId: CreateArticle
     def post(self, request: Request) -> Response:
         """Publish an article."""
-        serializer = NewArticleSerializer(data=read_envelope(request, "article"))
+        serializer = NewArticleRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         article = services.create_article(author=request.user, **serializer.validated_data)
         return Response(
@@ -57,10 +51,9 @@ class ArticleFeedView(ConduitAPIView):
     # operationId: GetArticlesFeed
     def get(self, request: Request) -> Response:
         """Recent articles by the authors the caller follows."""
-        page = ArticlePagination.from_request(request)
-        articles, total = services.feed_articles(
-            user=request.user, limit=page.limit, offset=page.offset
-        )
+        page = PaginationSerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        articles, total = services.feed_articles(user=request.user, **page.validated_data)
         articles_data = ArticleListItemSerializer(articles, many=True).data
         return Response({"articles": articles_data, "articlesCount": total})
 
@@ -84,7 +77,7 @@ class ArticleDetailView(ConduitAPIView):
     # operationId: UpdateArticle
     def put(self, request: Request, slug: str) -> Response:
         """Edit your article; a new title gives a new slug."""
-        serializer = UpdateArticleSerializer(data=read_envelope(request, "article"))
+        serializer = UpdateArticleRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         article = services.update_article(
             user=request.user, article=self.get_object(slug), changes=serializer.validated_data

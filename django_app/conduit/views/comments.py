@@ -6,9 +6,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_app.conduit import services
-from django_app.conduit.parsers import read_envelope
+from django_app.conduit.parsers import json_body
 from django_app.conduit.permissions import IsAuthorOrReadOnly
-from django_app.conduit.serializers import CommentSerializer, NewCommentSerializer
+from django_app.conduit.serializers import CommentSerializer, NewCommentRequestSerializer
 from django_app.conduit.views.base import ConduitAPIView
 
 
@@ -26,7 +26,7 @@ class CommentListView(ConduitAPIView):
     # operationId: CreateArticleComment
     def post(self, request: Request, slug: str) -> Response:
         """Comment on an article."""
-        serializer = NewCommentSerializer(data=read_envelope(request, "comment"))
+        serializer = NewCommentRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         comment = services.add_comment(author=request.user, slug=slug, **serializer.validated_data)
         return Response(

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -103,13 +104,24 @@ def errors_of(exc: exceptions.APIException) -> Errors:
     return {"request": [str(exc.detail)]}
 
 
+def not_found(view: object) -> exceptions.NotFound:
+    """The 404 for an Http404, which only GenericAPIView.get_object raises: its row was not found.
+
+    Named after the view's model, as IsAuthorOrReadOnly names its 403 after the object's.
+    """
+    queryset = getattr(view, "queryset", None)
+    if isinstance(queryset, QuerySet):
+        return NotFoundError(queryset.model._meta.model_name or "route")
+    return exceptions.NotFound()
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER; None lets an unexpected error reach Django's 500 handler."""
     if isinstance(exc, RequestDataTooBig):
         # Raised lazily by Django when a view first reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
         return Response({"errors": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        exc = not_found(context.get("view"))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):

@@ -37,10 +37,6 @@ from django_app.conduit.models import (
 SLUG_MAX_LENGTH = 100
 # Attempts at a unique slug: one more is needed for each concurrent writer of the same title.
 SLUG_ATTEMPTS = 32
-MAX_COMMENT_ID = 2_147_483_647
-# A decimal id of at most ten significant digits: longer ones are out of range anyway, and
-# int() refuses strings past 4300 digits.
-COMMENT_ID = re.compile(r"0*[0-9]{1,10}")
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -323,12 +319,9 @@ def add_comment(*, author: User, slug: str, body: str) -> Comment:
     return Comment.objects.with_viewer(author).get(pk=comment.pk)
 
 
-def get_comment(*, slug: str, comment_id: str) -> Comment:
-    """The comment `comment_id` of the article `slug`: 404 article first, then 404 comment."""
-    article = _article_or_404(slug)
-    if not COMMENT_ID.fullmatch(comment_id) or int(comment_id) > MAX_COMMENT_ID:
-        raise NotFoundError("comment")
-    return _get_or_404(Comment.objects.filter(article=article), "comment", pk=comment_id)
+def article_comments(*, slug: str) -> QuerySet[Comment]:
+    """The comments of the article `slug`, for DRF's lookup of one; 404 article if unknown."""
+    return Comment.objects.filter(article=_article_or_404(slug))
 
 
 def delete_comment(*, comment: Comment) -> None:

@@ -286,6 +286,19 @@ class ArticleTests(TestCase):
             (len(response.json()["articles"]), response.json()["articlesCount"]), (1, 2)
         )
 
+    def test_a_slug_no_row_can_hold_is_not_found_without_a_lookup_query(self) -> None:
+        make_article(self.author, "Kept")
+        client = client_for(self.author)
+        for method in ("put", "delete"):
+            with self.subTest(method), self.assertNumQueries(1):  # the token's user only
+                response = getattr(client, method)(
+                    "/api/articles/kept%00", {"article": {"body": "b"}}, format="json"
+                )
+            self.assertEqual(
+                (response.status_code, response.json()),
+                (404, {"errors": {"article": ["not found"]}}),
+            )
+
     def test_following_yourself_is_422(self) -> None:
         response = client_for(self.author).post("/api/profiles/author/follow")
         self.assertEqual(response.status_code, 422)

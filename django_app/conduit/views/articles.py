@@ -1,6 +1,7 @@
 """Articles and Favorites: lists, the feed, one article, and favoriting."""
 
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +18,7 @@ from django_app.conduit.serializers import (
     PaginationSerializer,
     UpdateArticleRequestSerializer,
 )
-from django_app.conduit.views.base import ConduitAPIView
+from django_app.conduit.views.base import ConduitAPIView, StorableLookupFilter
 
 
 class ArticleListView(ConduitAPIView):
@@ -58,21 +59,22 @@ class ArticleFeedView(ConduitAPIView):
         return Response({"articles": articles_data, "articlesCount": total})
 
 
-class ArticleDetailView(ConduitAPIView):
-    """GET (authentication optional), PUT and DELETE /api/articles/{slug}."""
+class ArticleDetailView(ConduitAPIView, GenericAPIView[Article]):
+    """GET (authentication optional), PUT and DELETE /api/articles/{slug}.
+
+    PUT and DELETE find the article with DRF's get_object: 404, then IsAuthorOrReadOnly's 403.
+    """
 
     permission_classes = [IsAuthenticatedOrReadOnly, IsAuthorOrReadOnly]
-
-    def get_object(self, slug: str) -> Article:
-        """The article as the caller sees it (404), after the author-only permission (403)."""
-        article = services.get_article(viewer=self.request.user, slug=slug)
-        self.check_object_permissions(self.request, article)
-        return article
+    queryset = Article.objects.all()
+    lookup_field = "slug"
+    filter_backends = [StorableLookupFilter]
 
     # operationId: GetArticle
     def get(self, request: Request, slug: str) -> Response:
         """One article, with its body."""
-        return Response({"article": ArticleSerializer(self.get_object(slug)).data})
+        article = services.get_article(viewer=request.user, slug=slug)
+        return Response({"article": ArticleSerializer(article).data})
 
     # operationId: UpdateArticle
     def put(self, request: Request, slug: str) -> Response:
@@ -80,14 +82,14 @@ class ArticleDetailView(ConduitAPIView):
         serializer = UpdateArticleRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         article = services.update_article(
-            user=request.user, article=self.get_object(slug), changes=serializer.validated_data
+            user=request.user, article=self.get_object(), changes=serializer.validated_data
         )
         return Response({"article": ArticleSerializer(article).data})
 
     # operationId: DeleteArticle
     def delete(self, request: Request, slug: str) -> Response:
         """Delete your article."""
-        services.delete_article(article=self.get_object(slug))
+        services.delete_article(article=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -2,7 +2,8 @@
 
 Tokens are HS256 JWTs with exactly the claims sub (the user id as a string), iat and exp. A request
 without the header is anonymous; a header that is present but wrong is always a 401, even on
-endpoints where authentication is optional.
+endpoints where authentication is optional. AuthenticatedRequest and ViewerRequest tell the type
+checker what `request.user` is in a handler: a User, or a User or None.
 """
 
 from datetime import timedelta
@@ -16,6 +17,22 @@ from django_app.conduit.exceptions import UnauthorizedError
 from django_app.conduit.models import User, utc_now
 
 SCHEMES = frozenset({"token", "bearer"})
+
+
+class AuthenticatedRequest(Request):
+    """A request the IsAuthenticated permission let through (annotation only)."""
+
+    user: User
+    auth: str
+
+
+class ViewerRequest(Request):
+    """A request on an endpoint where authentication is optional (annotation only)."""
+
+    # UNAUTHENTICATED_USER = None in settings makes an anonymous caller None; the stubs assume
+    # DRF's default, an AnonymousUser.
+    user: User | None  # type: ignore[assignment]
+    auth: str | None
 
 
 def issue_token(user: User) -> str:

@@ -3,10 +3,10 @@
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_app.conduit import services
+from django_app.conduit.authentication import AuthenticatedRequest, ViewerRequest
 from django_app.conduit.models import Article
 from django_app.conduit.parsers import json_body
 from django_app.conduit.permissions import IsAuthorOrReadOnly
@@ -27,7 +27,7 @@ class ArticleListView(ConduitAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     # operationId: GetArticles
-    def get(self, request: Request) -> Response:
+    def get(self, request: ViewerRequest) -> Response:
         """Recent articles, filtered by tag, author or favoriting user."""
         filters = ArticleFiltersSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -36,7 +36,7 @@ class ArticleListView(ConduitAPIView):
         return Response({"articles": articles_data, "articlesCount": total})
 
     # operationId: CreateArticle
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """Publish an article."""
         serializer = NewArticleRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
@@ -50,7 +50,7 @@ class ArticleFeedView(ConduitAPIView):
     """GET /api/articles/feed."""
 
     # operationId: GetArticlesFeed
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         """Recent articles by the authors the caller follows."""
         page = PaginationSerializer(data=request.query_params)
         page.is_valid(raise_exception=True)
@@ -71,13 +71,13 @@ class ArticleDetailView(ConduitAPIView, GenericAPIView[Article]):
     filter_backends = [StorableLookupFilter]
 
     # operationId: GetArticle
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: ViewerRequest, slug: str) -> Response:
         """One article, with its body."""
         article = services.get_article(viewer=request.user, slug=slug)
         return Response({"article": ArticleSerializer(article).data})
 
     # operationId: UpdateArticle
-    def put(self, request: Request, slug: str) -> Response:
+    def put(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Edit your article; a new title gives a new slug."""
         serializer = UpdateArticleRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
@@ -87,7 +87,7 @@ class ArticleDetailView(ConduitAPIView, GenericAPIView[Article]):
         return Response({"article": ArticleSerializer(article).data})
 
     # operationId: DeleteArticle
-    def delete(self, request: Request, slug: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Delete your article."""
         services.delete_article(article=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -97,13 +97,13 @@ class ArticleFavoriteView(ConduitAPIView):
     """POST and DELETE /api/articles/{slug}/favorite; any request body is ignored."""
 
     # operationId: CreateArticleFavorite
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Favorite an article."""
         article = services.favorite_article(user=request.user, slug=slug)
         return Response({"article": ArticleSerializer(article).data})
 
     # operationId: DeleteArticleFavorite
-    def delete(self, request: Request, slug: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Unfavorite an article."""
         article = services.unfavorite_article(user=request.user, slug=slug)
         return Response({"article": ArticleSerializer(article).data})

@@ -4,10 +4,10 @@ from django.db.models import QuerySet
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_app.conduit import services
+from django_app.conduit.authentication import AuthenticatedRequest, ViewerRequest
 from django_app.conduit.models import Comment
 from django_app.conduit.parsers import json_body
 from django_app.conduit.permissions import IsAuthorOrReadOnly
@@ -21,13 +21,13 @@ class CommentListView(ConduitAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     # operationId: GetArticleComments
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: ViewerRequest, slug: str) -> Response:
         """An article's comments, oldest first."""
         comments = services.list_comments(viewer=request.user, slug=slug)
         return Response({"comments": CommentSerializer(comments, many=True).data})
 
     # operationId: CreateArticleComment
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Comment on an article."""
         serializer = NewCommentRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
@@ -55,7 +55,7 @@ class CommentDetailView(ConduitAPIView, GenericAPIView[Comment]):
         return services.article_comments(slug=self.kwargs["slug"])
 
     # operationId: DeleteArticleComment
-    def delete(self, request: Request, slug: str, comment_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str, comment_id: str) -> Response:
         """Delete your comment."""
         services.delete_comment(comment=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_app.conduit import services
-from django_app.conduit.authentication import issue_token
+from django_app.conduit.authentication import AuthenticatedRequest, issue_token
 from django_app.conduit.parsers import json_body
 from django_app.conduit.serializers import (
     LoginUserRequestSerializer,
@@ -54,14 +54,14 @@ class CurrentUserView(ConduitAPIView):
     """GET and PUT /api/user; both answer with the token the request presented."""
 
     # operationId: GetCurrentUser
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         """The signed-in user."""
         return Response(
             {"user": UserSerializer(request.user, context={"token": request.auth}).data}
         )
 
     # operationId: UpdateCurrentUser
-    def put(self, request: Request) -> Response:
+    def put(self, request: AuthenticatedRequest) -> Response:
         """Change any of username, email, password, bio, image."""
         serializer = UpdateUserRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)

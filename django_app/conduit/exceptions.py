@@ -130,10 +130,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     # Every 401 carries the API's one challenge.
     headers = {"WWW-Authenticate": "Token"} if exc.status_code == 401 else {}
     # Validation failures are 422 Unprocessable Content; DRF's ValidationError says 400.
+    status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
         status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    else:
-        status_code = exc.status_code
     return Response({"errors": errors_of(exc)}, status=status_code, headers=headers)
 
 

@@ -3,7 +3,7 @@
 The envelope inside a body and the fields inside it are the serializers' business.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from rest_framework import parsers
@@ -38,10 +38,11 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
     """Parsers are picked by Content-Type as usual; the answer is JSON whatever Accept says."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         """The first (only) renderer: the API has a single representation, so no 406."""
-        return renderers[0], renderers[0].media_type
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 def json_body(request: Request) -> Any:

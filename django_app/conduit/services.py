@@ -338,8 +338,8 @@ def list_tags() -> list[str]:
     Sorted here, not in SQL: ORDER BY name follows the database's collation, and the API wants
     ties in code-point order on every database.
     """
-    counts = Tag.objects.in_use().values_list("name", "article_count")
-    return [name for name, _ in sorted(counts, key=lambda row: (-row[1], row[0]))]
+    usage = Tag.objects.usage()
+    return [name for name, _ in sorted(usage, key=lambda row: (-row[1], row[0]))]
 
 
 def check_database() -> None:

@@ -4,6 +4,7 @@
 
 import json
 from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 import jwt
@@ -19,17 +20,17 @@ from django_app.conduit.tests.helpers import client_for, make_article, make_user
 class RequestBodyTests(TestCase):
     """How bodies are read: 415, 413, 400 and 422 for the envelope, in that order."""
 
-    def post_raw(self, body: bytes | str, content_type: str | None) -> dict:
+    def post_raw(self, body: str, content_type: str | None) -> dict[str, Any]:
         response = client_for().generic("POST", "/api/users", body, content_type=content_type or "")
         return {"status": response.status_code, "body": response.json()}
 
     def test_empty_body_without_content_type_is_415(self) -> None:
-        result = self.post_raw(b"", None)
+        result = self.post_raw("", None)
         self.assertEqual(result["status"], 415)
         self.assertEqual(result["body"], {"errors": {"request": ["must be application/json"]}})
 
     def test_empty_json_body_is_400(self) -> None:
-        result = self.post_raw(b"", "application/json")
+        result = self.post_raw("", "application/json")
         self.assertEqual(
             result, {"status": 400, "body": {"errors": {"request": ["is not valid JSON"]}}}
         )
@@ -120,7 +121,7 @@ class TokenTests(TestCase):
     def setUp(self) -> None:
         self.user = make_user("reader")
 
-    def get_user(self, header: str | None) -> tuple[int, dict, str | None]:
+    def get_user(self, header: str | None) -> tuple[int, dict[str, Any], str | None]:
         client = client_for()
         if header is not None:
             client.credentials(HTTP_AUTHORIZATION=header)

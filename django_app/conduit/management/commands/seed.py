@@ -27,7 +27,7 @@ from django_app.conduit.serializers import (
 DEMO_DATA = settings.REPO_ROOT / "shared_spec" / "demo_data.json"
 
 
-def validated(serializer_class: type[Serializer], data: dict[str, Any]) -> dict[str, Any]:
+def validated(serializer_class: type[Serializer[None]], data: dict[str, Any]) -> dict[str, Any]:
     """`data` checked by an input serializer, as an API request body would be."""
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)

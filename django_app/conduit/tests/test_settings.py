@@ -23,6 +23,7 @@ APP_VARIABLES = (
     "JWT_TTL_SECONDS",
     "CORS_ALLOWED_ORIGINS",
     "DB_CONN_MAX_AGE",
+    "SEED",
 )
 
 
@@ -63,6 +64,7 @@ class SettingsTests(SimpleTestCase):
         settings = load_settings()
         self.assertEqual(settings.APP_ENV, "development")
         self.assertEqual(settings.JWT_TTL_SECONDS, 2592000)
+        self.assertTrue(settings.SEED)
         self.assertTrue(settings.CORS_ALLOW_ALL_ORIGINS)
         self.assertFalse(settings.APPEND_SLASH)
         self.assertTrue(str(settings.DATABASES["default"]["NAME"]).endswith("var/django.sqlite3"))
@@ -99,6 +101,10 @@ class SettingsTests(SimpleTestCase):
                 )
                 self.assertEqual(settings.DATABASES["default"]["CONN_MAX_AGE"], expected)
                 self.assertTrue(settings.DATABASES["default"]["CONN_HEALTH_CHECKS"])
+
+    def test_seed_0_turns_the_demo_data_off(self) -> None:
+        self.assertFalse(load_settings(SEED="0").SEED)
+        self.assertTrue(load_settings(SEED="1").SEED)
 
     def test_malformed_numbers_are_refused_by_name(self) -> None:
         for name, raw in (

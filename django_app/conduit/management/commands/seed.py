@@ -6,7 +6,6 @@ the database already has users, so re-running never duplicates anything.
 """
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Seed users, follows, articles, favorites and comments, or say why not."""
-        if os.environ.get("SEED") == "0":
+        if not settings.SEED:
             self.stdout.write("seed: SEED=0, not seeding")
             return
         if User.objects.exists():

@@ -111,7 +111,7 @@ def not_found(view: object) -> exceptions.NotFound:
     """
     queryset = getattr(view, "queryset", None)
     if isinstance(queryset, QuerySet):
-        return NotFoundError(queryset.model._meta.model_name or "route")
+        return NotFoundError(str(queryset.model._meta.model_name))
     return exceptions.NotFound()
 
 

@@ -292,9 +292,12 @@ class FilterField(serializers.Field[str | None, str, str, Any]):
 
 
 class QueryStringSerializer(serializers.Serializer[None]):
-    """Reads `request.query_params`: unknown parameters are ignored, a repeated one counts by its
-    last value, and an empty one is a value (DRF reads a QueryDict like an HTML form, where an
-    empty field is absent: `?limit=` must be a 422, not the default)."""
+    """Reads `request.query_params`: a repeated parameter counts by its last value.
+
+    Unknown parameters are ignored. DRF reads a QueryDict like an HTML form, where an empty field
+    is absent; here an empty value is a value, so `?limit=` is a 422 (as in the other two apps),
+    not the default.
+    """
 
     def to_internal_value(self, data: Any) -> Any:
         """Validate the last value of each parameter, as a plain dict."""

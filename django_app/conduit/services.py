@@ -3,8 +3,10 @@
 Writes happen here, in transactions, and return what the API answers with, read back through
 the QuerySet methods of models.py. Reads are thin wrappers over those QuerySet methods that add
 the API's 404s. The author-only rule is not here: in DRF it is an object permission
-(permissions.IsAuthorOrReadOnly) that the view checks on the object it resolved, so the
-operations that need it (update_article, delete_article, delete_comment) take that object.
+(permissions.IsAuthorOrReadOnly) that GenericAPIView.get_object checks on the row it found, so
+the operations that need it (update_article, delete_article, delete_comment) take that object.
+The one public helper beyond the shared names, article_comments, is the queryset such a lookup
+searches for a comment.
 """
 
 import functools

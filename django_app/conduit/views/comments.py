@@ -46,6 +46,7 @@ class CommentDetailView(ConduitAPIView, GenericAPIView[Comment]):
     """
 
     permission_classes = [IsAuthenticated, IsAuthorOrReadOnly]
+    # The resource a 404 names (exceptions.not_found); get_queryset narrows it to one article.
     queryset = Comment.objects.all()
     lookup_url_kwarg = "comment_id"
     filter_backends = [StorableLookupFilter]

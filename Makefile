@@ -32,9 +32,13 @@ $(STAMP): requirements.lock
 
 install: $(STAMP) ## Create .venv and install the locked dependencies
 
+# The default SQLite databases live here; the apps never create it (`make clean` removes it).
+$(DB_DIR):
+	mkdir -p $@
+
 run-flask: PORT ?= $(FLASK_PORT)
 run-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
-run-flask: $(STAMP) ## Run the Flask app (default port 8001)
+run-flask: $(STAMP) | $(DB_DIR) ## Run the Flask app (default port 8001)
 	@echo "Flask Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/flask --app flask_app db upgrade
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/flask --app flask_app seed
@@ -42,7 +46,7 @@ run-flask: $(STAMP) ## Run the Flask app (default port 8001)
 
 run-django: PORT ?= $(DJANGO_PORT)
 run-django: DATABASE_URL ?= sqlite:///$(DB_DIR)/django.sqlite3
-run-django: $(STAMP) ## Run the Django app (default port 8002)
+run-django: $(STAMP) | $(DB_DIR) ## Run the Django app (default port 8002)
 	@echo "Django Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py migrate --noinput
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py seed
@@ -50,7 +54,7 @@ run-django: $(STAMP) ## Run the Django app (default port 8002)
 
 run-fastapi: PORT ?= $(FASTAPI_PORT)
 run-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
-run-fastapi: $(STAMP) ## Run the FastAPI app (default port 8003)
+run-fastapi: $(STAMP) | $(DB_DIR) ## Run the FastAPI app (default port 8003)
 	@echo "FastAPI Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli seed
@@ -63,21 +67,21 @@ HOST ?= 127.0.0.1
 
 serve-flask: PORT ?= $(FLASK_PORT)
 serve-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
-serve-flask: $(STAMP) ## Flask under gunicorn, production settings (needs SECRET_KEY)
+serve-flask: $(STAMP) | $(DB_DIR) ## Flask under gunicorn, production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/flask --app flask_app db upgrade
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn 'flask_app:create_app()' \
 	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4 --access-logfile -
 
 serve-django: PORT ?= $(DJANGO_PORT)
 serve-django: DATABASE_URL ?= sqlite:///$(DB_DIR)/django.sqlite3
-serve-django: $(STAMP) ## Django under gunicorn, production settings (needs SECRET_KEY)
+serve-django: $(STAMP) | $(DB_DIR) ## Django under gunicorn, production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python django_app/manage.py migrate --noinput
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn django_app.wsgi:application \
 	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4 --access-logfile -
 
 serve-fastapi: PORT ?= $(FASTAPI_PORT)
 serve-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
-serve-fastapi: $(STAMP) ## FastAPI under uvicorn workers, production settings (needs SECRET_KEY)
+serve-fastapi: $(STAMP) | $(DB_DIR) ## FastAPI under uvicorn workers, production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/uvicorn fastapi_app.main:app \
 	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header

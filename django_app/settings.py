@@ -7,7 +7,8 @@ The variable names are the same in the three apps:
 - APP_ENV: `development` (default) or `production` (the secret checked).
 - JWT_TTL_SECONDS: token lifetime (default 2592000, 30 days).
 - CORS_ALLOWED_ORIGINS: comma-separated origins (default `*`).
-- SEED: `0` turns `manage.py seed` into a no-op (read by the command).
+- ALLOWED_HOSTS: comma-separated host names the app answers to (default `*`).
+- SEED: `0` turns `manage.py seed` into a no-op.
 - DB_CONN_MAX_AGE: seconds a thread keeps its database connection (default 60; 0 closes it after
   every request), with CONN_HEALTH_CHECKS on so a connection the server dropped is replaced
   instead of failing a request. Django's counterpart of the Flask and FastAPI apps' pool
@@ -16,13 +17,18 @@ The variable names are the same in the three apps:
 
 There are no per-environment settings modules; APP_ENV=production only turns on the checks that
 a deployment needs. A bad value raises ImproperlyConfigured, which manage.py prints as one line.
+What Django, DRF and django-cors-headers already default to is not repeated here.
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets the classes django-stubs types as generic (ModelAdmin[Article]) be subscripted at run time.
+django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -60,6 +66,8 @@ ALLOWED_HOSTS = [host.strip() for host in os.environ.get("ALLOWED_HOSTS", "*").s
 
 JWT_TTL_SECONDS = _env_int("JWT_TTL_SECONDS", 2592000, minimum=1)
 DB_CONN_MAX_AGE = _env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# `manage.py seed` loads the demo data unless SEED=0.
+SEED = os.environ.get("SEED", "1") != "0"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -121,7 +129,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 5,
     }
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "conduit.User"
 
 PASSWORD_HASHERS = [
@@ -131,10 +138,7 @@ PASSWORD_HASHERS = [
 # Bodies over 1 MiB are refused with 413 when the view reads them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
-LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
 STATIC_URL = "static/"
 
@@ -147,8 +151,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "django_app.conduit.exceptions.exception_handler",
     # Anonymous callers are `request.user is None`, so services take `viewer: User | None`.
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_PAGINATION_CLASS": None,
-    "DEFAULT_THROTTLE_CLASSES": [],
 }
 
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -157,7 +159,6 @@ CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else [o for o in _cors_origins if o]
 CORS_ALLOW_HEADERS = ["authorization", "content-type"]
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
-CORS_ALLOW_CREDENTIALS = False
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -17,19 +18,17 @@ from rest_framework.response import Response
 Errors = dict[str, list[str]]
 
 
-class TokenInvalid(exceptions.AuthenticationFailed):
-    """401: the Authorization header is there but is not a valid token for an existing user."""
+class UnauthorizedError(exceptions.AuthenticationFailed):
+    """401: the Authorization header is there but its token is invalid or has expired.
 
-    default_detail = {"token": ["is invalid"]}
+    A missing token is DRF's own NotAuthenticated, raised by the permission check.
+    """
 
-
-class TokenExpired(exceptions.AuthenticationFailed):
-    """401: the token was valid but its `exp` has passed."""
-
-    default_detail = {"token": ["has expired"]}
+    def __init__(self, reason: str) -> None:
+        super().__init__({"token": [reason]})
 
 
-class InvalidCredentials(exceptions.APIException):
+class InvalidCredentialsError(exceptions.APIException):
     """401: unknown email or wrong password (one message for both).
 
     Not an AuthenticationFailed: Login takes no credentials header (no authenticators), and DRF
@@ -40,21 +39,21 @@ class InvalidCredentials(exceptions.APIException):
     default_detail = {"credentials": ["invalid"]}
 
 
-class ResourceNotFound(exceptions.NotFound):
-    """404 for a named resource: article, profile or comment."""
-
-    def __init__(self, resource: str) -> None:
-        super().__init__({resource: ["not found"]})
-
-
-class Forbidden(exceptions.PermissionDenied):
+class ForbiddenError(exceptions.PermissionDenied):
     """403: the caller is not the author of the resource."""
 
     def __init__(self, resource: str) -> None:
         super().__init__({resource: ["forbidden"]})
 
 
-class Conflict(exceptions.APIException):
+class NotFoundError(exceptions.NotFound):
+    """404 for a named resource: article, profile or comment."""
+
+    def __init__(self, resource: str) -> None:
+        super().__init__({resource: ["not found"]})
+
+
+class ConflictError(exceptions.APIException):
     """409: unique fields (username, email) that another account already uses."""
 
     status_code = status.HTTP_409_CONFLICT
@@ -63,7 +62,16 @@ class Conflict(exceptions.APIException):
         super().__init__({field: ["has already been taken"] for field in fields})
 
 
-class DatabaseUnavailable(exceptions.APIException):
+class UnprocessableError(exceptions.APIException):
+    """422 for a rule only the domain can check (following yourself); the body itself was valid."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__({key: [message]})
+
+
+class DatabaseUnavailableError(exceptions.APIException):
     """503 from the health check."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
@@ -96,13 +104,24 @@ def errors_of(exc: exceptions.APIException) -> Errors:
     return {"request": [str(exc.detail)]}
 
 
+def not_found(view: object) -> exceptions.NotFound:
+    """The 404 for an Http404, which only GenericAPIView.get_object raises: its row was not found.
+
+    Named after the view's model, as IsAuthorOrReadOnly names its 403 after the object's.
+    """
+    queryset = getattr(view, "queryset", None)
+    if isinstance(queryset, QuerySet):
+        return NotFoundError(str(queryset.model._meta.model_name))
+    return exceptions.NotFound()
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER; None lets an unexpected error reach Django's 500 handler."""
     if isinstance(exc, RequestDataTooBig):
         # Raised lazily by Django when a view first reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
         return Response({"errors": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        exc = not_found(context.get("view"))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
@@ -111,10 +130,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     # Every 401 carries the API's one challenge.
     headers = {"WWW-Authenticate": "Token"} if exc.status_code == 401 else {}
     # Validation failures are 422 Unprocessable Content; DRF's ValidationError says 400.
+    status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
         status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    else:
-        status_code = exc.status_code
     return Response({"errors": errors_of(exc)}, status=status_code, headers=headers)
 
 

@@ -44,8 +44,12 @@ class UserQuerySet(models.QuerySet["User"]):
         return self.annotate(following=Exists(follows))
 
 
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
-    """Creates users for `createsuperuser`; emails are stored exactly as given (no normalising)."""
+class UserManager(BaseUserManager["User"]):
+    """Creates users for `createsuperuser`; emails are stored exactly as given (no normalising).
+
+    The model's manager is `UserManager.from_queryset(UserQuerySet)`, built there rather than
+    inherited from here: the django-stubs plugin types a from_queryset() class only at its use.
+    """
 
     def create_user(
         self, email: str, username: str, password: str | None = None, **extra: object
@@ -75,7 +79,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=utc_now, editable=False)
 
-    objects = UserManager()
+    objects = UserManager.from_queryset(UserQuerySet)()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -110,9 +114,10 @@ class Follow(models.Model):
 class TagQuerySet(models.QuerySet["Tag"]):
     """Tag reads."""
 
-    def in_use(self) -> Self:
-        """Tags on at least one article, annotated with their `article_count`."""
-        return self.annotate(article_count=Count("articles")).filter(article_count__gt=0)
+    def usage(self) -> models.QuerySet[Tag, tuple[str, int]]:
+        """(name, number of articles) for each tag on at least one article."""
+        in_use = self.annotate(article_count=Count("articles")).filter(article_count__gt=0)
+        return in_use.values_list("name", "article_count")
 
 
 class Tag(models.Model):

@@ -1,16 +1,13 @@
-"""Request bodies: JSON only, at most 1 MiB, always wrapped in a named envelope.
+"""Request bytes to data: JSON only, at most 1 MiB, strict; the answer is always JSON.
 
-DRF alone would read a missing or empty body as `{}`, whatever its content type, so operations
-that take a body read it through `read_envelope`, which enforces the contract in the order
-415 (not application/json), 413 (over DATA_UPLOAD_MAX_MEMORY_SIZE, raised by Django while
-reading), 400 (empty or malformed), 422 (no envelope object).
+The envelope inside a body and the fields inside it are the serializers' business.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -41,23 +38,24 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
     """Parsers are picked by Content-Type as usual; the answer is JSON whatever Accept says."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         """The first (only) renderer: the API has a single representation, so no 406."""
-        return renderers[0], renderers[0].media_type
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
-def read_envelope(request: Request, key: str) -> Any:
-    """The value under `key` in the JSON body (an object), for a serializer to validate."""
+def json_body(request: Request) -> Any:
+    """The request's JSON body, for the operations that take one.
+
+    DRF reads an empty body, or one without a Content-Type, as `{}` without asking a parser, so
+    this checks what it would skip, in the spec's order: 415 unless the Content-Type is
+    application/json (a charset parameter is fine), 413 past DATA_UPLOAD_MAX_MEMORY_SIZE (raised
+    by Django while reading), 400 if empty or not valid JSON (JSONParser).
+    """
     media_type = request.content_type.partition(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType(media_type)
     if request.stream is None:
         raise ParseError
-    body = request.data
-    envelope = body.get(key) if isinstance(body, dict) else None
-    if envelope is None:
-        raise ValidationError({key: ["can't be blank"]})
-    if not isinstance(envelope, dict):
-        raise ValidationError({key: ["must be an object"]})
-    return envelope
+    return request.data

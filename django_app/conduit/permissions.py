@@ -6,7 +6,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from django_app.conduit.exceptions import Forbidden
+from django_app.conduit.exceptions import ForbiddenError
 
 
 class IsAuthorOrReadOnly(BasePermission):
@@ -18,4 +18,4 @@ class IsAuthorOrReadOnly(BasePermission):
             return True
         # The error key names the resource ("article" / "comment"), so raise rather than let
         # DRF build a PermissionDenied from a fixed `message`.
-        raise Forbidden(obj._meta.model_name)
+        raise ForbiddenError(obj._meta.model_name)

@@ -1,29 +1,50 @@
-"""Wire shapes: DRF serializers named after the spec's components.
+"""Wire shapes: DRF serializers named after the spec's components, and all input parsing.
 
-Input serializers (New*/Update*/Login*) hold every field rule of the API: each failing field
-reports the first rule it breaks, in the order presence, type, length, format. Output
-serializers (User, Profile, Article, Comment) render exactly the spec's keys; the caller-relative
-flags they print come from the QuerySet annotations in models.py.
+Request bodies are read by the *RequestSerializer envelopes around the input objects
+(New*/Update*/Login*), which hold every field rule of the API: each failing field reports the
+first rule it breaks, in the order presence, type, length, format (exceptions.py keeps that
+first message). Query strings are read by PaginationSerializer and ArticleFiltersSerializer.
+Output serializers (User, Profile, Article, Comment) render exactly the spec's keys; the
+caller-relative flags they print come from the QuerySet annotations in models.py.
 """
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
-from django.db.models import Manager
+from django.http import QueryDict
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from django_app.conduit.models import Article, Comment, Tag, User, storable
+from django_app.conduit.models import Article, Comment, User, storable
 
 BLANK = "can't be blank"
+NOT_AN_OBJECT = "must be an object"
 USERNAME_PATTERN = re.compile(r"^\w[\w.-]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
+MAX_LIMIT = 100
+MAX_OFFSET = 2_147_483_647
 INVALID = "is invalid"
+DECIMAL_PATTERN = re.compile(r"[0-9]+")
+
+
+def decimal_in_range(text: str, *, minimum: int, maximum: int) -> int | None:
+    """`text` as an int if it is plain decimal digits within [minimum, maximum], else None.
+
+    The digits are counted before calling int(), which refuses strings past 4300 digits.
+    """
+    if not DECIMAL_PATTERN.fullmatch(text):
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(maximum)):
+        return None
+    number = int(digits)
+    return number if minimum <= number <= maximum else None
 
 
 def validate_storable(value: str) -> None:
@@ -80,8 +101,8 @@ class StringField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class TagListField(serializers.Field):
-    """`tagList`: a list of strings, trimmed, de-duplicated and sorted; renders tags sorted."""
+class TagListField(serializers.Field[list[str], Any, list[str], Any]):
+    """An input `tagList`: a list of strings, trimmed, de-duplicated and sorted."""
 
     default_error_messages = {
         "required": BLANK,
@@ -107,10 +128,6 @@ class TagListField(serializers.Field):
             validate_storable(name)
         return sorted(names)
 
-    def to_representation(self, value: "Manager[Tag]") -> list[str]:
-        """Tag names of a prefetched relation, in code-point order whatever the DB collation."""
-        return sorted(tag.name for tag in value.all())
-
 
 class TimestampField(serializers.DateTimeField):
     """UTC with milliseconds and a Z: 2026-01-02T03:04:05.678Z."""
@@ -121,10 +138,10 @@ class TimestampField(serializers.DateTimeField):
         return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
 
 
-# Input shapes.
+# Input objects: the inner part of each request body (also what `seed` validates its records with).
 
 
-class NewUserSerializer(serializers.Serializer):
+class NewUserSerializer(serializers.Serializer[None]):
     """CreateUser's `user` object."""
 
     username = StringField(max_length=64, pattern=USERNAME_PATTERN)
@@ -132,14 +149,14 @@ class NewUserSerializer(serializers.Serializer):
     password = StringField(min_length=8, max_length=128, trim_whitespace=False)
 
 
-class LoginUserSerializer(serializers.Serializer):
+class LoginUserSerializer(serializers.Serializer[None]):
     """Login's `user` object; the password is only checked for presence and type."""
 
     email = StringField(max_length=254, pattern=EMAIL_PATTERN)
     password = StringField(trim_whitespace=False)
 
 
-class UpdateUserSerializer(serializers.Serializer):
+class UpdateUserSerializer(serializers.Serializer[None]):
     """UpdateCurrentUser's `user` object: every field optional, only given ones change."""
 
     username = StringField(required=False, max_length=64, pattern=USERNAME_PATTERN)
@@ -149,7 +166,7 @@ class UpdateUserSerializer(serializers.Serializer):
     image = StringField(required=False, allow_null=True, allow_blank=True, max_length=2048)
 
 
-class NewArticleSerializer(serializers.Serializer):
+class NewArticleSerializer(serializers.Serializer[None]):
     """CreateArticle's `article` object; `tagList` arrives in validated_data as `tag_list`."""
 
     title = StringField(max_length=255)
@@ -159,7 +176,7 @@ class NewArticleSerializer(serializers.Serializer):
     tagList = TagListField(source="tag_list", required=False, default=list)
 
 
-class UpdateArticleSerializer(serializers.Serializer):
+class UpdateArticleSerializer(serializers.Serializer[None]):
     """UpdateArticle's `article` object: omitted fields (and an omitted tagList) are kept."""
 
     title = StringField(required=False, max_length=255)
@@ -168,16 +185,146 @@ class UpdateArticleSerializer(serializers.Serializer):
     tagList = TagListField(source="tag_list", required=False)
 
 
-class NewCommentSerializer(serializers.Serializer):
+class NewCommentSerializer(serializers.Serializer[None]):
     """CreateArticleComment's `comment` object; the body is stored as sent."""
 
     body = StringField(max_length=10000, trim_whitespace=False)
 
 
+# Request bodies.
+
+
+class EnvelopeSerializer(serializers.Serializer[None]):
+    """A request body `{"<name>": {...}}`: one nested field, `user = NewUserSerializer()`.
+
+    `validated_data` is the inner object's. Where DRF's nested-field rules differ from the spec,
+    the spec is applied here: a body that is not a JSON object has no envelope; a missing or null
+    envelope "can't be blank", one that is not an object "must be an object"; and the inner
+    object's field errors are reported at the top level (`{"username": [...]}`, not nested under
+    "user").
+    """
+
+    def run_validation(self, data: Any = empty) -> Any:
+        """The envelope's object, validated by the nested serializer."""
+        ((name, inner),) = self.fields.items()
+        envelope = data.get(name) if isinstance(data, Mapping) else None
+        if envelope is None:
+            raise serializers.ValidationError({name: [BLANK]})
+        if not isinstance(envelope, Mapping):
+            raise serializers.ValidationError({name: [NOT_AN_OBJECT]})
+        return inner.run_validation(envelope)
+
+
+class NewUserRequestSerializer(EnvelopeSerializer):
+    """CreateUser's body."""
+
+    user = NewUserSerializer()
+
+
+class LoginUserRequestSerializer(EnvelopeSerializer):
+    """Login's body."""
+
+    user = LoginUserSerializer()
+
+
+class UpdateUserRequestSerializer(EnvelopeSerializer):
+    """UpdateCurrentUser's body."""
+
+    user = UpdateUserSerializer()
+
+
+class NewArticleRequestSerializer(EnvelopeSerializer):
+    """CreateArticle's body."""
+
+    article = NewArticleSerializer()
+
+
+class UpdateArticleRequestSerializer(EnvelopeSerializer):
+    """UpdateArticle's body."""
+
+    article = UpdateArticleSerializer()
+
+
+class NewCommentRequestSerializer(EnvelopeSerializer):
+    """CreateArticleComment's body."""
+
+    comment = NewCommentSerializer()
+
+
+# Query strings.
+
+
+class BoundedIntegerField(serializers.Field[int, str, int, Any]):
+    """A query-string integer: plain decimal digits within [minimum, maximum].
+
+    Not DRF's IntegerField, which also takes "1.0", " 5" and "1_000" and words its errors its
+    own way; the spec has one message for every value it refuses.
+    """
+
+    default_error_messages = {"invalid": "must be an integer between {minimum} and {maximum}"}
+
+    def __init__(self, *, minimum: int, maximum: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def to_internal_value(self, data: str) -> int:
+        """The number, or the field's one message."""
+        number = decimal_in_range(data, minimum=self.minimum, maximum=self.maximum)
+        if number is None:
+            self.fail("invalid", minimum=self.minimum, maximum=self.maximum)
+        return number
+
+
+class FilterField(serializers.Field[str | None, str, str, Any]):
+    """An exact-match filter, kept as sent; an empty value means no filter (None).
+
+    Not a CharField, which would trim the value and refuse a NUL: a value no row can hold
+    simply matches nothing (ArticleQuerySet.matching).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(required=False, default=None)
+
+    def to_internal_value(self, data: str) -> str | None:
+        """The value, or None for an empty one."""
+        return data or None
+
+
+class QueryStringSerializer(serializers.Serializer[None]):
+    """Reads `request.query_params`: a repeated parameter counts by its last value.
+
+    Unknown parameters are ignored. DRF reads a QueryDict like an HTML form, where an empty field
+    is absent; here an empty value is a value, so `?limit=` is a 422 (as in the other two apps),
+    not the default.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        """Validate the last value of each parameter, as a plain dict."""
+        if isinstance(data, QueryDict):
+            data = data.dict()
+        return super().to_internal_value(data)
+
+
+class PaginationSerializer(QueryStringSerializer):
+    """GetArticlesFeed's query string (and the paging part of GetArticles')."""
+
+    limit = BoundedIntegerField(minimum=1, maximum=MAX_LIMIT, default=20)
+    offset = BoundedIntegerField(minimum=0, maximum=MAX_OFFSET, default=0)
+
+
+class ArticleFiltersSerializer(PaginationSerializer):
+    """GetArticles' query string: AND-combined exact-match filters, then paging."""
+
+    tag = FilterField()
+    author = FilterField()
+    favorited = FilterField()
+
+
 # Output shapes.
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(serializers.ModelSerializer[User]):
     """The signed-in user; the token comes from the view (fresh or the one presented)."""
 
     token = serializers.SerializerMethodField()
@@ -188,10 +335,11 @@ class UserSerializer(serializers.ModelSerializer):
 
     def get_token(self, user: User) -> str:
         """The token passed in the serializer context."""
-        return self.context["token"]
+        token: str = self.context["token"]
+        return token
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(serializers.ModelSerializer[User]):
     """A user as others see them; `following` is annotated by `User.objects.with_following`."""
 
     following = serializers.BooleanField(read_only=True)
@@ -201,10 +349,10 @@ class ProfileSerializer(serializers.ModelSerializer):
         fields = ["username", "bio", "image", "following"]
 
 
-class ArticleSerializer(serializers.ModelSerializer):
+class ArticleSerializer(serializers.ModelSerializer[Article]):
     """An article read through `Article.objects.with_viewer`."""
 
-    tagList = TagListField(source="tags", read_only=True)
+    tagList = serializers.SerializerMethodField(method_name="get_tag_list")
     createdAt = TimestampField(source="created_at", read_only=True)
     updatedAt = TimestampField(source="updated_at", read_only=True)
     favorited = serializers.BooleanField(read_only=True)
@@ -226,6 +374,10 @@ class ArticleSerializer(serializers.ModelSerializer):
             "author",
         ]
 
+    def get_tag_list(self, article: Article) -> list[str]:
+        """Names of the prefetched tags, in code-point order whatever the database's collation."""
+        return sorted(tag.name for tag in article.tags.all())
+
 
 class ArticleListItemSerializer(ArticleSerializer):
     """An article in a list (GetArticles, GetArticlesFeed): the same without `body`."""
@@ -234,7 +386,7 @@ class ArticleListItemSerializer(ArticleSerializer):
         fields = [name for name in ArticleSerializer.Meta.fields if name != "body"]
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(serializers.ModelSerializer[Comment]):
     """A comment read through `Comment.objects.with_viewer`."""
 
     createdAt = TimestampField(source="created_at", read_only=True)

@@ -3,8 +3,10 @@
 Writes happen here, in transactions, and return what the API answers with, read back through
 the QuerySet methods of models.py. Reads are thin wrappers over those QuerySet methods that add
 the API's 404s. The author-only rule is not here: in DRF it is an object permission
-(permissions.IsAuthorOrReadOnly) that the view checks on the object it resolved, so the
-operations that need it (update_article, delete_article, delete_comment) take that object.
+(permissions.IsAuthorOrReadOnly) that GenericAPIView.get_object checks on the row it found, so
+the operations that need it (update_article, delete_article, delete_comment) take that object.
+The one public helper beyond the shared names, article_comments, is the queryset such a lookup
+searches for a comment.
 """
 
 import functools
@@ -15,13 +17,13 @@ from typing import Any, TypeVar
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
-from rest_framework.exceptions import ValidationError
 
 from django_app.conduit.exceptions import (
-    Conflict,
-    DatabaseUnavailable,
-    InvalidCredentials,
-    ResourceNotFound,
+    ConflictError,
+    DatabaseUnavailableError,
+    InvalidCredentialsError,
+    NotFoundError,
+    UnprocessableError,
 )
 from django_app.conduit.models import (
     Article,
@@ -37,10 +39,6 @@ from django_app.conduit.models import (
 SLUG_MAX_LENGTH = 100
 # Attempts at a unique slug: one more is needed for each concurrent writer of the same title.
 SLUG_ATTEMPTS = 32
-MAX_COMMENT_ID = 2_147_483_647
-# A decimal id of at most ten significant digits: longer ones are out of range anyway, and
-# int() refuses strings past 4300 digits.
-COMMENT_ID = re.compile(r"0*[0-9]{1,10}")
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -55,7 +53,7 @@ def _get_or_404(queryset: QuerySet[ModelT], resource: str, **lookup: str) -> Mod
     if all(storable(value) for value in lookup.values()):
         found = queryset.filter(**lookup).first()
     if found is None:
-        raise ResourceNotFound(resource)
+        raise NotFoundError(resource)
     return found
 
 
@@ -88,13 +86,13 @@ def _save_unique(user: User, **save_kwargs: Any) -> None:
             user.save(**save_kwargs)
     except IntegrityError as error:
         taken = _taken_fields(username=user.username, email=user.email, user=user)
-        raise Conflict(taken or ["username"]) from error
+        raise ConflictError(taken or ["username"]) from error
 
 
 def register_user(*, username: str, email: str, password: str) -> User:
     """Create an account; 409 if the username or email is taken."""
     if taken := _taken_fields(username=username, email=email):
-        raise Conflict(taken)
+        raise ConflictError(taken)
     user = User(username=username, email=email)
     user.set_password(password)
     _save_unique(user)
@@ -106,9 +104,9 @@ def authenticate(*, email: str, password: str) -> User:
     user = User.objects.filter(email=email, is_active=True).first()
     if user is None:
         check_password(password, _dummy_password_hash())
-        raise InvalidCredentials
+        raise InvalidCredentialsError
     if not user.check_password(password):
-        raise InvalidCredentials
+        raise InvalidCredentialsError
     return user
 
 
@@ -119,7 +117,7 @@ def update_user(*, user: User, changes: dict[str, Any]) -> User:
     if taken := _taken_fields(
         username=changes.get("username"), email=changes.get("email"), user=user
     ):
-        raise Conflict(taken)
+        raise ConflictError(taken)
     for field in ("username", "email", "bio", "image"):
         if field in changes:
             setattr(user, field, changes[field])
@@ -146,7 +144,7 @@ def follow_user(*, user: User, username: str) -> User:
     """Follow `username` (idempotent); 422 for yourself."""
     target = _user_or_404(username)
     if target.pk == user.pk:
-        raise ValidationError({"profile": ["cannot follow yourself"]})
+        raise UnprocessableError("profile", "cannot follow yourself")
     # get_or_create absorbs the IntegrityError of a concurrent duplicate follow.
     Follow.objects.get_or_create(follower=user, followed=target)
     return get_profile(viewer=user, username=username)
@@ -323,12 +321,9 @@ def add_comment(*, author: User, slug: str, body: str) -> Comment:
     return Comment.objects.with_viewer(author).get(pk=comment.pk)
 
 
-def get_comment(*, slug: str, comment_id: str) -> Comment:
-    """The comment `comment_id` of the article `slug`: 404 article first, then 404 comment."""
-    article = _article_or_404(slug)
-    if not COMMENT_ID.fullmatch(comment_id) or int(comment_id) > MAX_COMMENT_ID:
-        raise ResourceNotFound("comment")
-    return _get_or_404(Comment.objects.filter(article=article), "comment", pk=comment_id)
+def article_comments(*, slug: str) -> QuerySet[Comment]:
+    """The comments of the article `slug`, for DRF's lookup of one; 404 article if unknown."""
+    return Comment.objects.filter(article=_article_or_404(slug))
 
 
 def delete_comment(*, comment: Comment) -> None:
@@ -345,14 +340,14 @@ def list_tags() -> list[str]:
     Sorted here, not in SQL: ORDER BY name follows the database's collation, and the API wants
     ties in code-point order on every database.
     """
-    counts = Tag.objects.in_use().values_list("name", "article_count")
-    return [name for name, _ in sorted(counts, key=lambda row: (-row[1], row[0]))]
+    usage = Tag.objects.usage()
+    return [name for name, _ in sorted(usage, key=lambda row: (-row[1], row[0]))]
 
 
-def ping_database() -> None:
+def check_database() -> None:
     """Run SELECT 1; 503 if the database does not answer."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as error:
-        raise DatabaseUnavailable from error
+        raise DatabaseUnavailableError from error

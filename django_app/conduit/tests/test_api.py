@@ -4,6 +4,7 @@
 
 import json
 from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 import jwt
@@ -19,17 +20,17 @@ from django_app.conduit.tests.helpers import client_for, make_article, make_user
 class RequestBodyTests(TestCase):
     """How bodies are read: 415, 413, 400 and 422 for the envelope, in that order."""
 
-    def post_raw(self, body: bytes | str, content_type: str | None) -> dict:
+    def post_raw(self, body: str, content_type: str | None) -> dict[str, Any]:
         response = client_for().generic("POST", "/api/users", body, content_type=content_type or "")
         return {"status": response.status_code, "body": response.json()}
 
     def test_empty_body_without_content_type_is_415(self) -> None:
-        result = self.post_raw(b"", None)
+        result = self.post_raw("", None)
         self.assertEqual(result["status"], 415)
         self.assertEqual(result["body"], {"errors": {"request": ["must be application/json"]}})
 
     def test_empty_json_body_is_400(self) -> None:
-        result = self.post_raw(b"", "application/json")
+        result = self.post_raw("", "application/json")
         self.assertEqual(
             result, {"status": 400, "body": {"errors": {"request": ["is not valid JSON"]}}}
         )
@@ -120,7 +121,7 @@ class TokenTests(TestCase):
     def setUp(self) -> None:
         self.user = make_user("reader")
 
-    def get_user(self, header: str | None) -> tuple[int, dict, str | None]:
+    def get_user(self, header: str | None) -> tuple[int, dict[str, Any], str | None]:
         client = client_for()
         if header is not None:
             client.credentials(HTTP_AUTHORIZATION=header)
@@ -261,7 +262,7 @@ class ArticleTests(TestCase):
         self.assertEqual(client_for().get("/api/tags").json(), {"tags": ["b", "B", "Z", "a", "é"]})
 
     def test_pagination_parameters_are_validated(self) -> None:
-        for limit in ("0", "101", "1e3", "9" * 5000):
+        for limit in ("0", "101", "1e3", "1.0", " 5", "1_0", "", "9" * 5000):
             with self.subTest(limit=limit[:10]):
                 response = client_for().get("/api/articles", {"limit": limit})
                 self.assertEqual(response.status_code, 422)
@@ -276,6 +277,28 @@ class ArticleTests(TestCase):
                 }
             },
         )
+
+    def test_a_repeated_query_parameter_counts_by_its_last_value(self) -> None:
+        make_article(self.author, "One")
+        make_article(self.author, "Two")
+        response = client_for().get("/api/articles?limit=abc&limit=1&tag=none&tag=")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            (len(response.json()["articles"]), response.json()["articlesCount"]), (1, 2)
+        )
+
+    def test_a_slug_no_row_can_hold_is_not_found_without_a_lookup_query(self) -> None:
+        make_article(self.author, "Kept")
+        client = client_for(self.author)
+        for method in ("put", "delete"):
+            with self.subTest(method), self.assertNumQueries(1):  # the token's user only
+                response = getattr(client, method)(
+                    "/api/articles/kept%00", {"article": {"body": "b"}}, format="json"
+                )
+            self.assertEqual(
+                (response.status_code, response.json()),
+                (404, {"errors": {"article": ["not found"]}}),
+            )
 
     def test_following_yourself_is_422(self) -> None:
         response = client_for(self.author).post("/api/profiles/author/follow")

@@ -70,7 +70,7 @@ FOREIGN_KEYS = [
 def schema_gaps(database: BaseDatabaseWrapper) -> list[str]:
     """What the migrated schema of `database` lacks of UNIQUE, INDEXED and FOREIGN_KEYS."""
     with database.cursor() as cursor:
-        tables = {table for table, *_ in [*UNIQUE, *INDEXED, *FOREIGN_KEYS]}
+        tables = {entry[0] for entry in [*UNIQUE, *INDEXED]} | {t for t, _, _ in FOREIGN_KEYS}
         constraints = {
             table: list(database.introspection.get_constraints(cursor, table).values())
             for table in tables

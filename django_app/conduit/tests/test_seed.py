@@ -3,12 +3,10 @@
 # Django's runner is unittest-based: its assert methods are the idiom here, not bare asserts.
 
 import json
-import os
 from io import StringIO
-from unittest import mock
 
 from django.core.management import call_command
-from django.test import TestCase
+from django.test import TestCase, override_settings
 
 from django_app.conduit.management.commands.seed import DEMO_DATA
 from django_app.conduit.models import Article, Comment, Favorite, Follow, User
@@ -17,15 +15,15 @@ from django_app.conduit.models import Article, Comment, Favorite, Follow, User
 class SeedTests(TestCase):
     """python django_app/manage.py seed."""
 
-    def seed(self, **environ: str) -> str:
+    def seed(self, *, enabled: bool = True) -> str:
         out = StringIO()
-        with mock.patch.dict(os.environ, environ):
+        with override_settings(SEED=enabled):
             call_command("seed", stdout=out)
         return out.getvalue()
 
     def test_seeds_an_empty_database_once(self) -> None:
         data = json.loads(DEMO_DATA.read_text(encoding="utf-8"))
-        output = self.seed(SEED="1")
+        output = self.seed()
         self.assertIn(f"seeding users {len(data['users'])}/{len(data['users'])}", output)
         counts = {
             "users": User.objects.count(),
@@ -35,11 +33,11 @@ class SeedTests(TestCase):
             "comments": Comment.objects.count(),
         }
         self.assertEqual(counts, {kind: len(data[kind]) for kind in counts})
-        self.assertIn("already has users", self.seed(SEED="1"))
+        self.assertIn("already has users", self.seed())
         self.assertEqual(User.objects.count(), len(data["users"]))
         user = data["users"][0]
         self.assertTrue(User.objects.get(email=user["email"]).check_password(user["password"]))
 
     def test_seed_0_does_nothing(self) -> None:
-        self.assertIn("SEED=0", self.seed(SEED="0"))
+        self.assertIn("SEED=0", self.seed(enabled=False))
         self.assertFalse(User.objects.exists())

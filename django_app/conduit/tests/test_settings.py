@@ -12,6 +12,7 @@ from unittest import mock
 
 from django.core.exceptions import ImproperlyConfigured
 from django.test import SimpleTestCase
+from django.urls import get_resolver
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = PACKAGE_DIR / "settings.py"
@@ -22,6 +23,7 @@ APP_VARIABLES = (
     "JWT_TTL_SECONDS",
     "CORS_ALLOWED_ORIGINS",
     "DB_CONN_MAX_AGE",
+    "SEED",
 )
 
 
@@ -62,6 +64,7 @@ class SettingsTests(SimpleTestCase):
         settings = load_settings()
         self.assertEqual(settings.APP_ENV, "development")
         self.assertEqual(settings.JWT_TTL_SECONDS, 2592000)
+        self.assertTrue(settings.SEED)
         self.assertTrue(settings.CORS_ALLOW_ALL_ORIGINS)
         self.assertFalse(settings.APPEND_SLASH)
         self.assertTrue(str(settings.DATABASES["default"]["NAME"]).endswith("var/django.sqlite3"))
@@ -99,6 +102,10 @@ class SettingsTests(SimpleTestCase):
                 self.assertEqual(settings.DATABASES["default"]["CONN_MAX_AGE"], expected)
                 self.assertTrue(settings.DATABASES["default"]["CONN_HEALTH_CHECKS"])
 
+    def test_seed_0_turns_the_demo_data_off(self) -> None:
+        self.assertFalse(load_settings(SEED="0").SEED)
+        self.assertTrue(load_settings(SEED="1").SEED)
+
     def test_malformed_numbers_are_refused_by_name(self) -> None:
         for name, raw in (
             ("DB_CONN_MAX_AGE", "-1"),
@@ -112,17 +119,36 @@ class SettingsTests(SimpleTestCase):
                 load_settings(**{name: raw})
 
 
+def manage_py(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run manage.py as `python django_app/manage.py ...` from the repo root."""
+    return subprocess.run(
+        [sys.executable, "django_app/manage.py", *arguments],
+        cwd=PACKAGE_DIR.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 class ManagePyTests(SimpleTestCase):
     """manage.py as a deployment runs it."""
 
+    def test_the_app_loads_as_django_app_conduit_only(self) -> None:
+        # This process is manage.py, whose own folder Python put first on sys.path; had any
+        # module imported `conduit...` from there, the app would be loaded twice.
+        get_resolver().url_patterns  # noqa: B018 - imports every view, serializer and service
+        self.assertEqual(sorted(n for n in sys.modules if n.partition(".")[0] == "conduit"), [])
+
+    def test_without_the_repo_root_on_pythonpath_it_says_so_in_one_line(self) -> None:
+        environ = {k: v for k, v in clean_environ().items() if k != "PYTHONPATH"}
+        result = manage_py("check", env=environ)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+        self.assertIn("PYTHONPATH", result.stderr)
+
     def test_production_without_a_secret_key_is_one_line_and_exit_status_1(self) -> None:
-        result = subprocess.run(
-            [sys.executable, str(PACKAGE_DIR / "manage.py"), "check"],
-            env=clean_environ(APP_ENV="production"),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = manage_py("check", env=clean_environ(APP_ENV="production"))
         self.assertEqual(result.returncode, 1)
         self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
         self.assertIn("SECRET_KEY", result.stderr)

@@ -1,22 +1,24 @@
 """Articles and Favorites: lists, the feed, one article, and favoriting."""
 
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_app.conduit import services
+from django_app.conduit.authentication import AuthenticatedRequest, ViewerRequest
 from django_app.conduit.models import Article
-from django_app.conduit.pagination import ArticlePagination
-from django_app.conduit.parsers import read_envelope
+from django_app.conduit.parsers import json_body
 from django_app.conduit.permissions import IsAuthorOrReadOnly
 from django_app.conduit.serializers import (
+    ArticleFiltersSerializer,
     ArticleListItemSerializer,
     ArticleSerializer,
-    NewArticleSerializer,
-    UpdateArticleSerializer,
+    NewArticleRequestSerializer,
+    PaginationSerializer,
+    UpdateArticleRequestSerializer,
 )
-from django_app.conduit.views.base import ConduitAPIView
+from django_app.conduit.views.base import ConduitAPIView, StorableLookupFilter
 
 
 class ArticleListView(ConduitAPIView):
@@ -25,25 +27,18 @@ class ArticleListView(ConduitAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     # operationId: GetArticles
-    def get(self, request: Request) -> Response:
+    def get(self, request: ViewerRequest) -> Response:
         """Recent articles, filtered by tag, author or favoriting user."""
-        page = ArticlePagination.from_request(request)
-        # QueryDict.get takes the last of repeated values; an empty value (?tag=) is no filter.
-        articles, total = services.list_articles(
-            viewer=request.user,
-            tag=request.query_params.get("tag") or None,
-            author=request.query_params.get("author") or None,
-            favorited=request.query_params.get("favorited") or None,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        filters = ArticleFiltersSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        articles, total = services.list_articles(viewer=request.user, **filters.validated_data)
         articles_data = ArticleListItemSerializer(articles, many=True).data
         return Response({"articles": articles_data, "articlesCount": total})
 
     # operationId: CreateArticle
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """Publish an article."""
-        serializer = NewArticleSerializer(data=read_envelope(request, "article"))
+        serializer = NewArticleRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         article = services.create_article(author=request.user, **serializer.validated_data)
         return Response(
@@ -55,46 +50,46 @@ class ArticleFeedView(ConduitAPIView):
     """GET /api/articles/feed."""
 
     # operationId: GetArticlesFeed
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         """Recent articles by the authors the caller follows."""
-        page = ArticlePagination.from_request(request)
-        articles, total = services.feed_articles(
-            user=request.user, limit=page.limit, offset=page.offset
-        )
+        page = PaginationSerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        articles, total = services.feed_articles(user=request.user, **page.validated_data)
         articles_data = ArticleListItemSerializer(articles, many=True).data
         return Response({"articles": articles_data, "articlesCount": total})
 
 
-class ArticleDetailView(ConduitAPIView):
-    """GET (authentication optional), PUT and DELETE /api/articles/{slug}."""
+class ArticleDetailView(ConduitAPIView, GenericAPIView[Article]):
+    """GET (authentication optional), PUT and DELETE /api/articles/{slug}.
+
+    PUT and DELETE find the article with DRF's get_object: 404, then IsAuthorOrReadOnly's 403.
+    """
 
     permission_classes = [IsAuthenticatedOrReadOnly, IsAuthorOrReadOnly]
-
-    def get_object(self, slug: str) -> Article:
-        """The article as the caller sees it (404), after the author-only permission (403)."""
-        article = services.get_article(viewer=self.request.user, slug=slug)
-        self.check_object_permissions(self.request, article)
-        return article
+    queryset = Article.objects.all()
+    lookup_field = "slug"
+    filter_backends = [StorableLookupFilter]
 
     # operationId: GetArticle
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: ViewerRequest, slug: str) -> Response:
         """One article, with its body."""
-        return Response({"article": ArticleSerializer(self.get_object(slug)).data})
+        article = services.get_article(viewer=request.user, slug=slug)
+        return Response({"article": ArticleSerializer(article).data})
 
     # operationId: UpdateArticle
-    def put(self, request: Request, slug: str) -> Response:
+    def put(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Edit your article; a new title gives a new slug."""
-        serializer = UpdateArticleSerializer(data=read_envelope(request, "article"))
+        serializer = UpdateArticleRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         article = services.update_article(
-            user=request.user, article=self.get_object(slug), changes=serializer.validated_data
+            user=request.user, article=self.get_object(), changes=serializer.validated_data
         )
         return Response({"article": ArticleSerializer(article).data})
 
     # operationId: DeleteArticle
-    def delete(self, request: Request, slug: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Delete your article."""
-        services.delete_article(article=self.get_object(slug))
+        services.delete_article(article=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -102,13 +97,13 @@ class ArticleFavoriteView(ConduitAPIView):
     """POST and DELETE /api/articles/{slug}/favorite; any request body is ignored."""
 
     # operationId: CreateArticleFavorite
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Favorite an article."""
         article = services.favorite_article(user=request.user, slug=slug)
         return Response({"article": ArticleSerializer(article).data})
 
     # operationId: DeleteArticleFavorite
-    def delete(self, request: Request, slug: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Unfavorite an article."""
         article = services.unfavorite_article(user=request.user, slug=slug)
         return Response({"article": ArticleSerializer(article).data})

@@ -1,9 +1,17 @@
-"""The APIView every handler class extends."""
+"""What the handler classes share: the APIView they extend, the lookup filter of detail views."""
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+from django_app.conduit.models import storable
+
+ModelT = TypeVar("ModelT", bound=Model)
+RowT = TypeVar("RowT")
 
 
 class ConduitAPIView(APIView):
@@ -20,7 +28,25 @@ class ConduitAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """Refuse an unsupported method, then authenticate, check permissions and throttle."""
-        method = request.method.lower()
+        method = (request.method or "").lower()
         if method not in self.http_method_names or not hasattr(self, method):
             self.http_method_not_allowed(request, *args, **kwargs)
         super().initial(request, *args, **kwargs)
+
+
+class StorableLookupFilter(BaseFilterBackend):
+    """A URL lookup value no column can hold (a NUL from `%00`) finds nothing, without a query.
+
+    GenericAPIView.get_object runs the view's filter backends before it looks the value up:
+    PostgreSQL would refuse the lookup query, an empty queryset is simply a 404.
+    """
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[ModelT, RowT], view: APIView
+    ) -> QuerySet[ModelT, RowT]:
+        """The queryset, or none of it when the view's lookup value cannot be stored."""
+        if isinstance(view, GenericAPIView):
+            value = view.kwargs.get(view.lookup_url_kwarg or view.lookup_field)
+            if isinstance(value, str) and not storable(value):
+                return queryset.none()
+        return queryset

@@ -1,15 +1,18 @@
 """Comments: list, add and delete comments on an article."""
 
+from django.db.models import QuerySet
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_app.conduit import services
-from django_app.conduit.parsers import read_envelope
+from django_app.conduit.authentication import AuthenticatedRequest, ViewerRequest
+from django_app.conduit.models import Comment
+from django_app.conduit.parsers import json_body
 from django_app.conduit.permissions import IsAuthorOrReadOnly
-from django_app.conduit.serializers import CommentSerializer, NewCommentSerializer
-from django_app.conduit.views.base import ConduitAPIView
+from django_app.conduit.serializers import CommentSerializer, NewCommentRequestSerializer
+from django_app.conduit.views.base import ConduitAPIView, StorableLookupFilter
 
 
 class CommentListView(ConduitAPIView):
@@ -18,15 +21,15 @@ class CommentListView(ConduitAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     # operationId: GetArticleComments
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: ViewerRequest, slug: str) -> Response:
         """An article's comments, oldest first."""
         comments = services.list_comments(viewer=request.user, slug=slug)
         return Response({"comments": CommentSerializer(comments, many=True).data})
 
     # operationId: CreateArticleComment
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Comment on an article."""
-        serializer = NewCommentSerializer(data=read_envelope(request, "comment"))
+        serializer = NewCommentRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         comment = services.add_comment(author=request.user, slug=slug, **serializer.validated_data)
         return Response(
@@ -34,15 +37,26 @@ class CommentListView(ConduitAPIView):
         )
 
 
-class CommentDetailView(ConduitAPIView):
-    """DELETE /api/articles/{slug}/comments/{id}."""
+class CommentDetailView(ConduitAPIView, GenericAPIView[Comment]):
+    """DELETE /api/articles/{slug}/comments/{id}.
+
+    DRF's get_object finds the comment among its article's comments: 404 article, then 404
+    comment (an id the primary key cannot read, "abc" or "1.5", is one too), then
+    IsAuthorOrReadOnly's 403.
+    """
 
     permission_classes = [IsAuthenticated, IsAuthorOrReadOnly]
+    # The resource a 404 names (exceptions.not_found); get_queryset narrows it to one article.
+    queryset = Comment.objects.all()
+    lookup_url_kwarg = "comment_id"
+    filter_backends = [StorableLookupFilter]
+
+    def get_queryset(self) -> QuerySet[Comment]:
+        """The comments of the path's article, which is looked up first."""
+        return services.article_comments(slug=self.kwargs["slug"])
 
     # operationId: DeleteArticleComment
-    def delete(self, request: Request, slug: str, comment_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str, comment_id: str) -> Response:
         """Delete your comment."""
-        comment = services.get_comment(slug=slug, comment_id=comment_id)
-        self.check_object_permissions(request, comment)
-        services.delete_comment(comment=comment)
+        services.delete_comment(comment=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

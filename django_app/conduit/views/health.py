@@ -17,5 +17,5 @@ class HealthView(ConduitAPIView):
     # operationId: GetHealth
     def get(self, request: Request) -> Response:
         """200 after a SELECT 1, 503 when the database is unavailable."""
-        services.ping_database()
+        services.check_database()
         return Response({"status": "ok"})

@@ -6,12 +6,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_app.conduit import services
-from django_app.conduit.authentication import issue_token
-from django_app.conduit.parsers import read_envelope
+from django_app.conduit.authentication import AuthenticatedRequest, issue_token
+from django_app.conduit.parsers import json_body
 from django_app.conduit.serializers import (
-    LoginUserSerializer,
-    NewUserSerializer,
-    UpdateUserSerializer,
+    LoginUserRequestSerializer,
+    NewUserRequestSerializer,
+    UpdateUserRequestSerializer,
     UserSerializer,
 )
 from django_app.conduit.views.base import ConduitAPIView
@@ -27,7 +27,7 @@ class UsersView(ConduitAPIView):
     # operationId: CreateUser
     def post(self, request: Request) -> Response:
         """Register an account; answers with a fresh token."""
-        serializer = NewUserSerializer(data=read_envelope(request, "user"))
+        serializer = NewUserRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         user = services.register_user(**serializer.validated_data)
         body = {"user": UserSerializer(user, context={"token": issue_token(user)}).data}
@@ -44,7 +44,7 @@ class LoginView(ConduitAPIView):
     # operationId: Login
     def post(self, request: Request) -> Response:
         """Exchange email and password for a fresh token."""
-        serializer = LoginUserSerializer(data=read_envelope(request, "user"))
+        serializer = LoginUserRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         user = services.authenticate(**serializer.validated_data)
         return Response({"user": UserSerializer(user, context={"token": issue_token(user)}).data})
@@ -54,16 +54,16 @@ class CurrentUserView(ConduitAPIView):
     """GET and PUT /api/user; both answer with the token the request presented."""
 
     # operationId: GetCurrentUser
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         """The signed-in user."""
         return Response(
             {"user": UserSerializer(request.user, context={"token": request.auth}).data}
         )
 
     # operationId: UpdateCurrentUser
-    def put(self, request: Request) -> Response:
+    def put(self, request: AuthenticatedRequest) -> Response:
         """Change any of username, email, password, bio, image."""
-        serializer = UpdateUserSerializer(data=read_envelope(request, "user"))
+        serializer = UpdateUserRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         user = services.update_user(user=request.user, changes=serializer.validated_data)
         return Response({"user": UserSerializer(user, context={"token": request.auth}).data})

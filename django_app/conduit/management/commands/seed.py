@@ -6,7 +6,6 @@ the database already has users, so re-running never duplicates anything.
 """
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from django_app.conduit.serializers import (
 DEMO_DATA = settings.REPO_ROOT / "shared_spec" / "demo_data.json"
 
 
-def validated(serializer_class: type[Serializer], data: dict[str, Any]) -> dict[str, Any]:
+def validated(serializer_class: type[Serializer[None]], data: dict[str, Any]) -> dict[str, Any]:
     """`data` checked by an input serializer, as an API request body would be."""
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
@@ -45,7 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Seed users, follows, articles, favorites and comments, or say why not."""
-        if os.environ.get("SEED") == "0":
+        if not settings.SEED:
             self.stdout.write("seed: SEED=0, not seeding")
             return
         if User.objects.exists():

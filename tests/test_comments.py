@@ -166,6 +166,31 @@ def test_delete_of_an_unknown_comment_id_is_404(api: ApiClient, comment_id: str)
     assert_error(response, 404, "comment", "not found")
 
 
+# U+FF10..U+FF19, which int() reads as 0..9.
+FULL_WIDTH_DIGITS = {ord("0") + digit: 0xFF10 + digit for digit in range(10)}
+
+
+@pytest.mark.operation("DeleteArticleComment", "GetArticleComments")
+@pytest.mark.parametrize(
+    "spelling",
+    ["+{id}", "%20{id}", "{id}%20", "{id}.0", "{id}_", "0x{id}", "full-width"],
+)
+def test_only_plain_digits_name_a_comment(api: ApiClient, spelling: str) -> None:
+    """int() reads " 7", "+7" and full-width digits as 7; the API does not, so none of these
+    spellings of an existing comment's id deletes it."""
+    user = api.register()
+    slug = api.create_article(user.token)["slug"]
+    comment_id = str(comment_on(api, user, slug, "still here")["id"])
+    if spelling == "full-width":
+        path_id = comment_id.translate(FULL_WIDTH_DIGITS)
+    else:
+        path_id = spelling.format(id=comment_id)
+    response = api.delete(f"/articles/{slug}/comments/{path_id}", token=user.token)
+    assert_error(response, 404, "comment", "not found")
+    comments = api.get(f"/articles/{slug}/comments").json()["comments"]
+    assert [str(comment["id"]) for comment in comments] == [comment_id]
+
+
 @pytest.mark.operation("DeleteArticleComment")
 def test_delete_comment_on_an_unknown_article_is_article_404(api: ApiClient) -> None:
     user = api.register()

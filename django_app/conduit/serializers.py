@@ -28,7 +28,8 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
 MAX_LIMIT = 100
-MAX_OFFSET = 2_147_483_647
+# The largest value of an integer primary key on PostgreSQL: offsets and ids beyond it name nothing.
+MAX_ID = MAX_OFFSET = 2_147_483_647
 INVALID = "is invalid"
 DECIMAL_PATTERN = re.compile(r"[0-9]+")
 

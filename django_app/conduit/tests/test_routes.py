@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from types import FunctionType
 from urllib.parse import urlparse
 
 import yaml
@@ -29,7 +30,9 @@ def normalise(path: str) -> str:
     return re.sub(r"\{\w+\}", "{}", path)
 
 
-def routes(patterns: list, prefix: str = "/") -> Iterator[tuple[str, type]]:
+def routes(
+    patterns: list[URLPattern | URLResolver], prefix: str = "/"
+) -> Iterator[tuple[str, type]]:
     """(path, view class) for every DRF view in the URLconf."""
     for pattern in patterns:
         route = str(pattern.pattern)
@@ -41,10 +44,10 @@ def routes(patterns: list, prefix: str = "/") -> Iterator[tuple[str, type]]:
                 yield prefix + route, view_class
 
 
-def marker(function: object) -> str | None:
+def marker(function: FunctionType) -> str | None:
     """The operationId in the comment line directly above a function's `def`."""
     lines, _ = inspect.findsource(function)
-    code = function.__code__  # type: ignore[attr-defined]
+    code = function.__code__
     above = lines[code.co_firstlineno - 2] if code.co_firstlineno >= 2 else ""
     match = MARKER.match(above)
     return match.group(1) if match else None

@@ -18,7 +18,7 @@ from django_app.conduit.serializers import (
     PaginationSerializer,
     UpdateArticleRequestSerializer,
 )
-from django_app.conduit.views.base import ConduitAPIView, StorableLookupFilter
+from django_app.conduit.views.base import ConduitAPIView, LookupValueFilter
 
 
 class ArticleListView(ConduitAPIView):
@@ -68,7 +68,7 @@ class ArticleDetailView(ConduitAPIView, GenericAPIView[Article]):
     permission_classes = [IsAuthenticatedOrReadOnly, IsAuthorOrReadOnly]
     queryset = Article.objects.all()
     lookup_field = "slug"
-    filter_backends = [StorableLookupFilter]
+    filter_backends = [LookupValueFilter]
 
     # operationId: GetArticle
     def get(self, request: ViewerRequest, slug: str) -> Response:

@@ -3,6 +3,8 @@
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.fields import Field
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -34,19 +36,29 @@ class ConduitAPIView(APIView):
         super().initial(request, *args, **kwargs)
 
 
-class StorableLookupFilter(BaseFilterBackend):
-    """A URL lookup value no column can hold (a NUL from `%00`) finds nothing, without a query.
+class LookupValueFilter(BaseFilterBackend):
+    """A URL lookup value that cannot name a row finds nothing, without a query.
 
-    GenericAPIView.get_object runs the view's filter backends before it looks the value up:
-    PostgreSQL would refuse the lookup query, an empty queryset is simply a 404.
+    GenericAPIView.get_object runs the view's filter backends before it looks the value up, and
+    an empty queryset is simply its 404. A value no column can hold (a NUL from `%00`) never
+    reaches the database, which PostgreSQL would answer with an error; a view whose lookup is
+    typed names the serializer field that reads it (`lookup_value_field`), so an id such as
+    "+1", " 1" or "1_0", which int() and so the primary key lookup would take, is unknown too.
     """
 
     def filter_queryset(
         self, request: Request, queryset: QuerySet[ModelT, RowT], view: APIView
     ) -> QuerySet[ModelT, RowT]:
-        """The queryset, or none of it when the view's lookup value cannot be stored."""
-        if isinstance(view, GenericAPIView):
-            value = view.kwargs.get(view.lookup_url_kwarg or view.lookup_field)
-            if isinstance(value, str) and not storable(value):
+        """The queryset, or none of it when the view's lookup value cannot name a row."""
+        if not isinstance(view, GenericAPIView):
+            return queryset
+        value = view.kwargs.get(view.lookup_url_kwarg or view.lookup_field)
+        if isinstance(value, str) and not storable(value):
+            return queryset.none()
+        field: Field[Any, Any, Any, Any] | None = getattr(view, "lookup_value_field", None)
+        if field is not None:
+            try:
+                field.run_validation(value)
+            except ValidationError:
                 return queryset.none()
         return queryset

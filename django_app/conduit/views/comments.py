@@ -11,8 +11,13 @@ from django_app.conduit.authentication import AuthenticatedRequest, ViewerReques
 from django_app.conduit.models import Comment
 from django_app.conduit.parsers import json_body
 from django_app.conduit.permissions import IsAuthorOrReadOnly
-from django_app.conduit.serializers import CommentSerializer, NewCommentRequestSerializer
-from django_app.conduit.views.base import ConduitAPIView, StorableLookupFilter
+from django_app.conduit.serializers import (
+    MAX_ID,
+    BoundedIntegerField,
+    CommentSerializer,
+    NewCommentRequestSerializer,
+)
+from django_app.conduit.views.base import ConduitAPIView, LookupValueFilter
 
 
 class CommentListView(ConduitAPIView):
@@ -41,15 +46,17 @@ class CommentDetailView(ConduitAPIView, GenericAPIView[Comment]):
     """DELETE /api/articles/{slug}/comments/{id}.
 
     DRF's get_object finds the comment among its article's comments: 404 article, then 404
-    comment (an id the primary key cannot read, "abc" or "1.5", is one too), then
-    IsAuthorOrReadOnly's 403.
+    comment (an id that is not plain decimal digits in range, "abc", "+1" or "1.5", is one
+    too), then IsAuthorOrReadOnly's 403.
     """
 
     permission_classes = [IsAuthenticated, IsAuthorOrReadOnly]
     # The resource a 404 names (exceptions.not_found); get_queryset narrows it to one article.
     queryset = Comment.objects.all()
     lookup_url_kwarg = "comment_id"
-    filter_backends = [StorableLookupFilter]
+    # The id is plain decimal digits within the primary key's range, as in the other two apps.
+    lookup_value_field = BoundedIntegerField(minimum=1, maximum=MAX_ID)
+    filter_backends = [LookupValueFilter]
 
     def get_queryset(self) -> QuerySet[Comment]:
         """The comments of the path's article, which is looked up first."""

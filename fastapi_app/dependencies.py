@@ -1,37 +1,25 @@
-"""Request dependencies: settings, the database session, the caller, and JSON request bodies.
+"""Request dependencies: settings, the database session and the caller.
 
-FastAPI solves a handler's dependencies in the order its parameters are declared, so handlers
-list `CurrentUser` before their `json_body(...)` parameter: a missing token is reported (401)
-before anything about the body (415/413/400, then 422).
+FastAPI reads and parses a handler's body before it solves these, and validates the body
+after them: a body that is not JSON is a 400 even without a token, while a missing token
+comes before any 422 (the spec allows the first and requires the second).
 """
 
-import json
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any, NoReturn, TypeVar
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastapi_app.config import Settings
-from fastapi_app.errors import (
-    MalformedJSONError,
-    RequestTooLargeError,
-    UnauthorizedError,
-    UnsupportedMediaTypeError,
-)
+from fastapi_app.errors import UnauthorizedError
 from fastapi_app.models import User
 from fastapi_app.security import (
     TokenExpiredError,
     TokenInvalidError,
     decode_access_token,
 )
-
-MAX_BODY_BYTES = 1024 * 1024
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -132,49 +120,3 @@ async def get_current_token(
 
 
 CurrentToken = Annotated[str, Depends(get_current_token)]
-
-
-def parse_json(raw: bytes) -> Any:
-    """The JSON document in a request body, or MalformedJSONError (400).
-
-    Parsed by the standard library rather than `model_validate_json`: Pydantic's parser rejects
-    a lone surrogate escape ("\\ud800") as invalid JSON, but the API calls it an invalid string
-    (422, schemas.Storable). Invalid UTF-8, NaN and Infinity (which `json` would accept),
-    integers past Python's digit limit and nesting past the recursion limit are all 400."""
-    try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
-        raise MalformedJSONError from None
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_body(model: type[ModelT]) -> Callable[[Request], Coroutine[Any, Any, ModelT]]:
-    """A dependency reading the request body as `model`: 415 unless the Content-Type is
-    application/json, 413 over 1 MiB, 400 if it is not JSON, 422 if `model` rejects it.
-
-    FastAPI would parse a body parameter before solving any dependency, putting 400/413 before
-    401; reading the body in a dependency keeps the brief's order (use with `Depends`).
-    """
-
-    async def read_json_body(request: Request) -> ModelT:
-        media_type = request.headers.get("content-type", "").partition(";")[0].strip()
-        if media_type.lower() != "application/json":
-            raise UnsupportedMediaTypeError
-        declared_length = request.headers.get("content-length", "")
-        if declared_length.isdigit() and int(declared_length) > MAX_BODY_BYTES:
-            raise RequestTooLargeError
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                raise RequestTooLargeError
-        try:
-            return model.model_validate(parse_json(body))
-        except ValidationError as exc:
-            errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-            raise RequestValidationError(errors) from None
-
-    return read_json_body

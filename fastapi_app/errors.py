@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fastapi_app.schemas import GenericErrorModel
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,15 +29,6 @@ class ConduitError(Exception):
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         super().__init__(errors)
         self.errors = dict(errors)
-
-
-class MalformedJSONError(ConduitError):
-    """400 for a body that is not JSON, or JSON Python cannot hold (dependencies.parse_json)."""
-
-    status_code = 400
-
-    def __init__(self) -> None:
-        super().__init__({"request": ["is not valid JSON"]})
 
 
 class UnauthorizedError(ConduitError):
@@ -69,20 +62,6 @@ class ConflictError(ConduitError):
         super().__init__({field: ["has already been taken"] for field in fields})
 
 
-class RequestTooLargeError(ConduitError):
-    status_code = 413
-
-    def __init__(self) -> None:
-        super().__init__({"request": ["is too large"]})
-
-
-class UnsupportedMediaTypeError(ConduitError):
-    status_code = 415
-
-    def __init__(self) -> None:
-        super().__init__({"request": ["must be application/json"]})
-
-
 class UnprocessableError(ConduitError):
     """422 for a rule no schema can check, such as following yourself."""
 
@@ -92,24 +71,33 @@ class UnprocessableError(ConduitError):
         super().__init__({key: [message]})
 
 
-class ValidationFailedError(ConduitError):
-    """422 for request data the schemas rejected, one message per field."""
-
-    status_code = 422
-
-
-class InternalServerError(ConduitError):
-    status_code = 500
-
-    def __init__(self) -> None:
-        super().__init__({"server": ["internal error"]})
-
-
 class DatabaseUnavailableError(ConduitError):
     status_code = 503
 
     def __init__(self) -> None:
         super().__init__({"database": ["is unavailable"]})
+
+
+# Starlette and FastAPI raise these while routing or reading the body; each gets the spec's
+# message (FastAPI's 400 is its "There was an error parsing the body").
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("request", "is not valid JSON"),
+    404: ("route", "not found"),
+    405: ("method", "not allowed"),
+    413: ("request", "is too large"),
+    415: ("request", "must be application/json"),
+    500: ("server", "internal error"),
+}
+
+# What the routers document as `responses=`: every 4xx this app sends has the spec's error
+# body. (Left alone, FastAPI would document a 422 with its own HTTPValidationError body, which
+# this app never sends, on every operation that has parameters.)
+CLIENT_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": GenericErrorModel,
+        "description": 'A client error: `{"errors": {"<field>": ["<message>"]}}`.',
+    }
+}
 
 
 # Pydantic error type -> (rank, message). A field reports only its lowest-ranked error, so the
@@ -122,6 +110,8 @@ _VALIDATION_MESSAGES: dict[str, tuple[int, str | None]] = {
     "blank_tag": (_PRESENCE, None),
     "string_type": (_TYPE, "must be a string"),
     "model_type": (_TYPE, "must be an object"),
+    # FastAPI validates bodies with from_attributes on, which names the same failure so.
+    "model_attributes_type": (_TYPE, "must be an object"),
     "tag_list_type": (_TYPE, None),
     "integer_range": (_TYPE, None),
     "string_too_short": (_LENGTH, "is too short (minimum is {min_length} characters)"),
@@ -154,38 +144,50 @@ def validation_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, list[str
     return {field: [message] for field, (_, message) in chosen.items()}
 
 
-def _response(error: ConduitError) -> JSONResponse:
-    return JSONResponse(
-        {"errors": error.errors}, status_code=error.status_code, headers=error.headers
-    )
+def error_response(
+    status: int, errors: Mapping[str, list[str]], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """Build the JSON error response; every error in the app goes through here."""
+    return JSONResponse({"errors": dict(errors)}, status_code=status, headers=headers)
+
+
+def _http_error_response(status: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    key, message = HTTP_ERRORS[status]
+    return error_response(status, {key: [message]}, headers)
 
 
 async def _conduit_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ConduitError)
-    return _response(exc)
+    return error_response(exc.status_code, exc.errors, exc.headers)
 
 
 async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own body and parameter checks, in the spec's order: a body that is not JSON
+    (400; also an empty one), then one not declared as JSON (415: FastAPI's strict Content-Type
+    check leaves it as raw bytes, which fail validation), then the field rules (422)."""
     assert isinstance(exc, RequestValidationError)
-    return _response(ValidationFailedError(validation_errors(exc.errors())))
+    errors = exc.errors()
+    if any(error["type"] == "json_invalid" for error in errors):
+        return _http_error_response(400)
+    if isinstance(exc.body, bytes):
+        return _http_error_response(415)
+    if any(error["type"] == "missing" and tuple(error["loc"]) == ("body",) for error in errors):
+        return _http_error_response(400)
+    return error_response(422, validation_errors(errors))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Starlette raises these for unknown routes (404) and known paths with the wrong method
-    (405, keeping its Allow header)."""
+    """Routing and body-reading failures: unknown route, wrong method (keeping its Allow
+    header), a body FastAPI could not parse (400) or one over the size limit (413)."""
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 404:
-        errors = {"route": ["not found"]}
-    elif exc.status_code == 405:
-        errors = {"method": ["not allowed"]}
-    else:
-        errors = {"request": [str(exc.detail).lower()]}
-    return JSONResponse({"errors": errors}, status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code in HTTP_ERRORS:
+        return _http_error_response(exc.status_code, exc.headers)
+    return error_response(exc.status_code, {"request": [str(exc.detail).lower()]}, exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _response(InternalServerError())
+    return _http_error_response(500)
 
 
 class InternalErrorMiddleware:
@@ -217,7 +219,7 @@ class InternalErrorMiddleware:
             if response_started:
                 raise
             logger.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
-            await _response(InternalServerError())(scope, receive, send)
+            await _http_error_response(500)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

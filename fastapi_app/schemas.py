@@ -1,14 +1,21 @@
-"""Wire shapes (Pydantic v2), named after the OpenAPI components.
+"""Wire shapes (Pydantic v2), named after the OpenAPI components, and how bodies are read.
 
-Request models carry every field rule of the brief; a failing rule raises a Pydantic error whose
-type errors.py turns into the API's message (custom rules raise PydanticCustomError with the
-final text). Response models read the ORM objects directly (`from_attributes`).
+Request bodies are handler parameters typed with the request models below, parsed by FastAPI
+itself; this module only makes its JSON strict (StrictJSONRoute) and caps its size
+(BodySizeLimitMiddleware). Request models carry every field rule of the spec; a failing rule
+raises a Pydantic error whose type errors.py turns into the API's message (custom rules raise
+PydanticCustomError with the final text). Response models read the ORM objects directly
+(`from_attributes`).
 """
 
+import json
 import re
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from pydantic import (
     MISSING,
     AfterValidator,
@@ -26,12 +33,88 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fastapi_app import models
 
 USERNAME_PATTERN = r"^\w[\w.-]*$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_TAGS = 20
+MAX_BODY_BYTES = 1024 * 1024
+
+
+# --- reading request bodies -------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+class StrictJSONRequest(Request):
+    """A request whose body is read as RFC 8259 JSON: UTF-8 only, no NaN or Infinity.
+
+    Starlette's `json()` is Python's `json.loads`, which accepts NaN and Infinity and guesses
+    UTF-16 or UTF-32 for bytes. Raising ValueError here (as `json.loads` itself does for
+    invalid UTF-8, integers past Python's digit limit and RecursionError for deep nesting) makes
+    FastAPI answer with its 400, which errors.py words as "is not valid JSON".
+    """
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            text = (await self.body()).decode("utf-8")
+            self._json = json.loads(text, parse_constant=_reject_constant)
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """The route class of every router: its handlers read bodies through StrictJSONRequest
+    (FastAPI's documented hook for a custom Request class)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_json_handler(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict_json_handler
+
+
+class BodySizeLimitMiddleware:
+    """413 for a request body over `max_bytes`, declared in Content-Length or streamed.
+
+    The limit applies while the body is read, so a handler that takes no body never reads (nor
+    refuses) one. It raises Starlette's HTTPException(413), which errors.py answers with the
+    spec's body. FastAPI's own `max_body_size` is not used: Starlette answers a declared
+    over-limit Content-Length with its own plain-text 413, past the app's error handlers.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        # Past 19 digits the header is nonsense anyway; the streamed count still applies.
+        declared_bytes = int(declared) if declared.isdigit() and len(declared) < 19 else 0
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            if declared_bytes > self.max_bytes:
+                raise HTTPException(413)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413)
+            return message
+
+        await self.app(scope, receive_within_limit, send)
 
 
 # --- field rules --------------------------------------------------------------------------
@@ -237,6 +320,10 @@ class Envelope(RequestModel):
     @model_validator(mode="before")
     @classmethod
     def _object_or_nothing(cls, data: Any) -> Any:
+        if isinstance(data, bytes):
+            # FastAPI hands over the raw body when it is not declared as JSON; left as bytes,
+            # it fails validation and errors.py answers 415.
+            return data
         return data if isinstance(data, dict) else {}
 
 
@@ -283,6 +370,14 @@ class ArticleFilters(Pagination):
 
 
 # --- responses ----------------------------------------------------------------------------
+
+
+class GenericErrorModel(BaseModel):
+    """The body of every error response (errors.py builds them), as the routers document it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    errors: dict[str, list[str]]
 
 
 def _iso_milliseconds(value: datetime) -> str:

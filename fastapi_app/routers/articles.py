@@ -2,20 +2,22 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from fastapi_app import services
-from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep, json_body
+from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
+from fastapi_app.errors import CLIENT_ERROR_RESPONSES
 from fastapi_app.schemas import (
     ArticleFilters,
     MultipleArticlesResponse,
     NewArticleRequest,
     Pagination,
     SingleArticleResponse,
+    StrictJSONRoute,
     UpdateArticleRequest,
 )
 
-router = APIRouter(tags=["Articles"])
+router = APIRouter(tags=["Articles"], route_class=StrictJSONRoute, responses=CLIENT_ERROR_RESPONSES)
 
 
 # Declared before /articles/{slug}, which would otherwise take "feed" for a slug.
@@ -62,7 +64,7 @@ async def get_articles(
 async def create_article(
     session: SessionDep,
     user: CurrentUser,
-    body: Annotated[NewArticleRequest, Depends(json_body(NewArticleRequest))],
+    body: NewArticleRequest,
 ) -> dict[str, Any]:
     """Publish an article by the caller."""
     article = await services.create_article(
@@ -90,7 +92,7 @@ async def update_article(
     slug: str,
     session: SessionDep,
     user: CurrentUser,
-    body: Annotated[UpdateArticleRequest, Depends(json_body(UpdateArticleRequest))],
+    body: UpdateArticleRequest,
 ) -> dict[str, Any]:
     """Change the fields sent (author only)."""
     article = await services.update_article(

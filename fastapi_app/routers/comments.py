@@ -2,13 +2,19 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from fastapi_app import services
-from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep, json_body
-from fastapi_app.schemas import MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse
+from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
+from fastapi_app.errors import CLIENT_ERROR_RESPONSES
+from fastapi_app.schemas import (
+    MultipleCommentsResponse,
+    NewCommentRequest,
+    SingleCommentResponse,
+    StrictJSONRoute,
+)
 
-router = APIRouter(tags=["Comments"])
+router = APIRouter(tags=["Comments"], route_class=StrictJSONRoute, responses=CLIENT_ERROR_RESPONSES)
 
 
 # operationId: GetArticleComments
@@ -36,7 +42,7 @@ async def create_article_comment(
     slug: str,
     session: SessionDep,
     user: CurrentUser,
-    body: Annotated[NewCommentRequest, Depends(json_body(NewCommentRequest))],
+    body: NewCommentRequest,
 ) -> dict[str, Any]:
     """Comment on an article as the caller."""
     comment = await services.add_comment(

@@ -4,8 +4,9 @@ from fastapi import APIRouter
 
 from fastapi_app import services
 from fastapi_app.dependencies import SessionDep
+from fastapi_app.schemas import StrictJSONRoute
 
-router = APIRouter(tags=["Health"])
+router = APIRouter(tags=["Health"], route_class=StrictJSONRoute)
 
 
 # operationId: GetHealth

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 
 from fastapi_app import services
 from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
-from fastapi_app.schemas import ProfileResponse
+from fastapi_app.errors import CLIENT_ERROR_RESPONSES
+from fastapi_app.schemas import ProfileResponse, StrictJSONRoute
 
-router = APIRouter(tags=["Profile"])
+router = APIRouter(tags=["Profile"], route_class=StrictJSONRoute, responses=CLIENT_ERROR_RESPONSES)
 
 
 # operationId: GetProfileByUsername

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from fastapi_app import services
 from fastapi_app.dependencies import SessionDep
-from fastapi_app.schemas import TagsResponse
+from fastapi_app.schemas import StrictJSONRoute, TagsResponse
 
-router = APIRouter(tags=["Tags"])
+router = APIRouter(tags=["Tags"], route_class=StrictJSONRoute)
 
 
 # operationId: GetTags

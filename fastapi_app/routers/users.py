@@ -1,8 +1,8 @@
 """User and Authentication: register, log in, read and update the current user."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from fastapi_app import services
 from fastapi_app.dependencies import (
@@ -11,18 +11,23 @@ from fastapi_app.dependencies import (
     ReadSessionDep,
     SessionDep,
     SettingsDep,
-    json_body,
 )
+from fastapi_app.errors import CLIENT_ERROR_RESPONSES
 from fastapi_app.schemas import (
     LoginUserRequest,
     NewUserRequest,
+    StrictJSONRoute,
     UpdateUserRequest,
     User,
     UserResponse,
 )
 from fastapi_app.security import create_access_token
 
-router = APIRouter(tags=["User and Authentication"])
+router = APIRouter(
+    tags=["User and Authentication"],
+    route_class=StrictJSONRoute,
+    responses=CLIENT_ERROR_RESPONSES,
+)
 
 
 # operationId: Login
@@ -30,7 +35,7 @@ router = APIRouter(tags=["User and Authentication"])
 async def login(
     session: ReadSessionDep,
     settings: SettingsDep,
-    body: Annotated[LoginUserRequest, Depends(json_body(LoginUserRequest))],
+    body: LoginUserRequest,
 ) -> dict[str, Any]:
     """Exchange email and password for the user and a fresh token."""
     user = await services.authenticate(
@@ -49,7 +54,7 @@ async def login(
 async def create_user(
     session: SessionDep,
     settings: SettingsDep,
-    body: Annotated[NewUserRequest, Depends(json_body(NewUserRequest))],
+    body: NewUserRequest,
 ) -> dict[str, Any]:
     """Register a user and log them in (201 with a fresh token)."""
     user = await services.register_user(
@@ -74,7 +79,7 @@ async def update_current_user(
     session: SessionDep,
     user: CurrentUser,
     token: CurrentToken,
-    body: Annotated[UpdateUserRequest, Depends(json_body(UpdateUserRequest))],
+    body: UpdateUserRequest,
 ) -> dict[str, Any]:
     """Change the fields sent (an empty object changes nothing)."""
     user = await services.update_user(session=session, user=user, changes=body.user.model_dump())

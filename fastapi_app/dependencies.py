@@ -34,9 +34,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session, closed (and rolled back if uncommitted) afterwards. Requests that
-    may change data get a writing session (on SQLite its transactions take the write lock as
-    they begin, see db.py)."""
+    """The request's one session (the caller is loaded in it too), closed afterwards; what was
+    not committed is rolled back. Requests that may change data get a writing session: on
+    SQLite its transaction takes the write lock as it begins (see db.py)."""
     state = request.app.state
     sessions = state.sessions if request.method in SAFE_METHODS else state.write_sessions
     async with sessions() as session:
@@ -45,7 +45,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session that only reads, for the one POST that changes nothing (Login): it must not
-    hold the write lock while the password hash is checked."""
+    hold SQLite's write lock while the password is checked (test_sessions.py measures it)."""
     async with request.app.state.sessions() as session:
         yield session
 
@@ -75,14 +75,10 @@ async def get_token(
 
 
 async def get_optional_user(
-    request: Request, token: Annotated[str | None, Depends(get_token)], settings: SettingsDep
+    session: SessionDep, token: Annotated[str | None, Depends(get_token)], settings: SettingsDep
 ) -> User | None:
     """The caller, or None for an anonymous request. A token that is present but bad is a 401,
-    never a silent downgrade to anonymous.
-
-    The user is read in a short session of its own, so that a writing request's transaction
-    (and on SQLite its write lock) starts only when the handler's service runs, after the body
-    has been received and validated. Services re-attach the user if they change it."""
+    never a silent downgrade to anonymous."""
     if token is None:
         return None
     try:
@@ -91,8 +87,7 @@ async def get_optional_user(
         raise UnauthorizedError("token", "has expired") from None
     except TokenInvalidError:
         raise UnauthorizedError("token", "is invalid") from None
-    async with request.app.state.sessions() as session:
-        user = await session.get(User, user_id)
+    user = await session.get(User, user_id)
     if user is None:
         raise UnauthorizedError("token", "is invalid")
     return user

@@ -99,7 +99,6 @@ async def update_user(*, session: AsyncSession, user: User, changes: Mapping[str
     await _ensure_available(
         session, username=changes.get("username"), email=changes.get("email"), user_id=user_id
     )
-    session.add(user)  # the caller's user was loaded by the authentication dependency
     for field in ("username", "email", "bio", "image"):
         if field in changes:
             setattr(user, field, changes[field])

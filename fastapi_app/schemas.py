@@ -140,7 +140,7 @@ def _storable(value: object, handler: ValidatorFunctionWrapHandler) -> object:
     That is a format rule, so the type and length rules still speak first: they run on a copy
     with those characters replaced (Pydantic cannot read a lone surrogate at all)."""
     if isinstance(value, str) and not models.is_storable_text(value):
-        handler(models.UNSTORABLE_CHARACTER.sub("\ufffd", value))
+        handler(models.UNSTORABLE.sub("\ufffd", value))
         raise PydanticCustomError("unstorable", "is invalid")
     return handler(value)
 

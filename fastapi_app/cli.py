@@ -66,7 +66,7 @@ async def _load(session: AsyncSession, data: dict[str, Any]) -> None:
             {key: record[key] for key in ("bio", "image") if key in record}
         )
         users[new.username] = await services.update_user(
-            session=session, user=user, changes=profile.model_dump()
+            session=session, user=user, changes=profile.model_dump(exclude_unset=True)
         )
     _progress("users", len(users), len(data["users"]))
 

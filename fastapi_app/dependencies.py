@@ -70,7 +70,7 @@ async def get_token(
         return None
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() not in ("token", "bearer") or not token.strip():
-        raise UnauthorizedError("token", "is invalid")
+        raise UnauthorizedError("is invalid")
     return token.strip()
 
 
@@ -84,12 +84,12 @@ async def get_optional_user(
     try:
         user_id = decode_access_token(token, settings)
     except TokenExpiredError:
-        raise UnauthorizedError("token", "has expired") from None
+        raise UnauthorizedError("has expired") from None
     except TokenInvalidError:
-        raise UnauthorizedError("token", "is invalid") from None
+        raise UnauthorizedError("is invalid") from None
     user = await session.get(User, user_id)
     if user is None:
-        raise UnauthorizedError("token", "is invalid")
+        raise UnauthorizedError("is invalid")
     return user
 
 
@@ -99,7 +99,7 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 async def get_current_user(user: OptionalUser) -> User:
     """The caller of an endpoint that requires authentication."""
     if user is None:
-        raise UnauthorizedError("token", "is missing")
+        raise UnauthorizedError("is missing")
     return user
 
 

@@ -1,12 +1,13 @@
 """The error shape. Every error body is built here: `{"errors": {"<key>": ["<message>"]}}`.
 
-Services and dependencies raise the ConduitError subclasses below; FastAPI's own errors
-(validation, unknown route, wrong method) and unexpected exceptions are translated by the
-handlers that `install_error_handlers` registers.
+Services and dependencies raise the APIError subclasses below (the same classes as in the
+other two apps); FastAPI's own errors (validation, unknown route, wrong method, a body it
+cannot read) and unexpected exceptions are translated by the handlers that
+`install_error_handlers` registers. Nothing else in the app writes an error body.
 """
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,63 +16,83 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fastapi_app.schemas import GenericErrorModel
+from fastapi_app.schemas import GenericErrorModel, one_message_per_field
 
 logger = logging.getLogger(__name__)
 
+ErrorMap = Mapping[str, list[str]]
 
-class ConduitError(Exception):
-    """An error with its HTTP status and the `errors` mapping to send."""
+
+class APIError(Exception):
+    """An expected failure with its HTTP status and the per-key messages to send."""
 
     status_code: int
-    headers: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = {}
 
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+    def __init__(self, errors: ErrorMap) -> None:
         super().__init__(errors)
-        self.errors = dict(errors)
+        self.errors = errors
 
 
-class UnauthorizedError(ConduitError):
-    """401 for a missing/invalid/expired token (key "token") or a failed login ("credentials")."""
+class UnauthorizedError(APIError):
+    """401 for a missing, invalid or expired token (`{"token": [reason]}`)."""
 
     status_code = 401
     headers = {"WWW-Authenticate": "Token"}
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__({key: [message]})
+    def __init__(self, reason: str) -> None:
+        super().__init__({"token": [reason]})
 
 
-class ForbiddenError(ConduitError):
+class InvalidCredentialsError(APIError):
+    """401 for a failed login; the same body whether the email or the password was wrong."""
+
+    status_code = 401
+    headers = {"WWW-Authenticate": "Token"}
+
+    def __init__(self) -> None:
+        super().__init__({"credentials": ["invalid"]})
+
+
+class ForbiddenError(APIError):
+    """403: the caller is authenticated but is not the author of `resource`."""
+
     status_code = 403
 
     def __init__(self, resource: str) -> None:
         super().__init__({resource: ["forbidden"]})
 
 
-class NotFoundError(ConduitError):
+class NotFoundError(APIError):
+    """404 for an unknown article, profile or comment."""
+
     status_code = 404
 
     def __init__(self, resource: str) -> None:
         super().__init__({resource: ["not found"]})
 
 
-class ConflictError(ConduitError):
+class ConflictError(APIError):
+    """409: each field in `fields` holds a value another account already uses."""
+
     status_code = 409
 
     def __init__(self, fields: Iterable[str]) -> None:
         super().__init__({field: ["has already been taken"] for field in fields})
 
 
-class UnprocessableError(ConduitError):
-    """422 for a rule no schema can check, such as following yourself."""
+class UnprocessableError(APIError):
+    """422 for a rule only the domain can check, such as following yourself."""
 
     status_code = 422
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__({key: [message]})
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__({field: [message]})
 
 
-class DatabaseUnavailableError(ConduitError):
+class DatabaseUnavailableError(APIError):
+    """503: the database did not answer."""
+
     status_code = 503
 
     def __init__(self) -> None:
@@ -100,52 +121,8 @@ CLIENT_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-# Pydantic error type -> (rank, message). A field reports only its lowest-ranked error, so the
-# rules apply in the order presence, type, length, format. A message of None keeps the one the
-# schema raised (schemas.py raises PydanticCustomError with the final text).
-_PRESENCE, _TYPE, _LENGTH, _FORMAT = range(4)
-_VALIDATION_MESSAGES: dict[str, tuple[int, str | None]] = {
-    "missing": (_PRESENCE, "can't be blank"),
-    "blank": (_PRESENCE, None),
-    "blank_tag": (_PRESENCE, None),
-    "string_type": (_TYPE, "must be a string"),
-    "model_type": (_TYPE, "must be an object"),
-    # FastAPI validates bodies with from_attributes on, which names the same failure so.
-    "model_attributes_type": (_TYPE, "must be an object"),
-    "tag_list_type": (_TYPE, None),
-    "integer_range": (_TYPE, None),
-    "string_too_short": (_LENGTH, "is too short (minimum is {min_length} characters)"),
-    "string_too_long": (_LENGTH, "is too long (maximum is {max_length} characters)"),
-    "too_many_tags": (_LENGTH, None),
-    "string_pattern_mismatch": (_FORMAT, "is invalid"),
-    "unstorable": (_FORMAT, None),
-}
-
-
-def validation_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Turn Pydantic errors into `{field: [message]}`, one message per field.
-
-    The field is the JSON key inside the envelope (`("body", "user", "email")` -> "email"), the
-    envelope itself for envelope-level errors (`("body", "user")` -> "user"), or the query
-    parameter (`("query", "limit")` -> "limit").
-    """
-    chosen: dict[str, tuple[int, str]] = {}
-    for error in errors:
-        loc = [part for part in error["loc"] if isinstance(part, str)]
-        source, path = (loc[0], loc[1:]) if loc else ("body", [])
-        if source == "body":
-            field = path[1] if len(path) > 1 else (path[0] if path else "request")
-        else:
-            field = path[0] if path else source
-        rank, template = _VALIDATION_MESSAGES.get(error["type"], (_TYPE, None))
-        message = template.format(**error.get("ctx") or {}) if template else str(error["msg"])
-        if field not in chosen or rank < chosen[field][0]:
-            chosen[field] = (rank, message)
-    return {field: [message] for field, (_, message) in chosen.items()}
-
-
 def error_response(
-    status: int, errors: Mapping[str, list[str]], headers: Mapping[str, str] | None = None
+    status: int, errors: ErrorMap, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """Build the JSON error response; every error in the app goes through here."""
     return JSONResponse({"errors": dict(errors)}, status_code=status, headers=headers)
@@ -156,8 +133,8 @@ def _http_error_response(status: int, headers: Mapping[str, str] | None = None) 
     return error_response(status, {key: [message]}, headers)
 
 
-async def _conduit_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ConduitError)
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, APIError)
     return error_response(exc.status_code, exc.errors, exc.headers)
 
 
@@ -173,7 +150,7 @@ async def _request_validation_error(_request: Request, exc: Exception) -> JSONRe
         return _http_error_response(415)
     if any(error["type"] == "missing" and tuple(error["loc"]) == ("body",) for error in errors):
         return _http_error_response(400)
-    return error_response(422, validation_errors(errors))
+    return error_response(422, one_message_per_field(errors))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -225,7 +202,7 @@ class InternalErrorMiddleware:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every error response the `{"errors": ...}` shape
     (main.py also adds InternalErrorMiddleware)."""
-    app.add_exception_handler(ConduitError, _conduit_error)
+    app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     # Last resort, used by Starlette's ServerErrorMiddleware if InternalErrorMiddleware is bypassed.

@@ -95,9 +95,8 @@ async def update_article(
     body: UpdateArticleRequest,
 ) -> dict[str, Any]:
     """Change the fields sent (author only)."""
-    article = await services.update_article(
-        session=session, user=user, slug=slug, changes=body.article.model_dump()
-    )
+    changes = body.article.model_dump(exclude_unset=True)
+    article = await services.update_article(session=session, user=user, slug=slug, changes=changes)
     return {"article": article}
 
 

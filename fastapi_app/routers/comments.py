@@ -8,6 +8,7 @@ from fastapi_app import services
 from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
 from fastapi_app.errors import CLIENT_ERROR_RESPONSES
 from fastapi_app.schemas import (
+    CommentId,
     MultipleCommentsResponse,
     NewCommentRequest,
     SingleCommentResponse,
@@ -60,8 +61,7 @@ async def create_article_comment(
 )
 async def delete_article_comment(
     slug: str,
-    # Taken as text: an id that is not a number is a 404 "comment not found", not a 422.
-    comment_id: Annotated[str, Path(alias="id")],
+    comment_id: Annotated[CommentId, Path(alias="id")],
     session: SessionDep,
     user: CurrentUser,
 ) -> None:

@@ -13,5 +13,5 @@ router = APIRouter(tags=["Health"], route_class=StrictJSONRoute)
 @router.get("/health", operation_id="GetHealth")
 async def get_health(session: SessionDep) -> dict[str, str]:
     """200 after a `SELECT 1` on the database, 503 if it fails."""
-    await services.ping_database(session=session)
+    await services.check_database(session=session)
     return {"status": "ok"}

@@ -82,5 +82,6 @@ async def update_current_user(
     body: UpdateUserRequest,
 ) -> dict[str, Any]:
     """Change the fields sent (an empty object changes nothing)."""
-    user = await services.update_user(session=session, user=user, changes=body.user.model_dump())
+    changes = body.user.model_dump(exclude_unset=True)
+    user = await services.update_user(session=session, user=user, changes=changes)
     return {"user": User.with_token(user, token)}

@@ -17,7 +17,7 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres test-browser compare report bench lint typecheck format clean
+        test-contract test-unit test-official test-postgres test-browser compare report bench parity lint typecheck format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -120,6 +120,9 @@ bench: $(STAMP) ## Benchmark the three apps (production servers, same data and l
 
 report: $(STAMP) ## Regenerate README's results and comparison tables from build/*.json and the code
 	$(BIN)/python -m tools.report
+
+parity: $(STAMP) ## How alike the Flask and FastAPI services.py/models.py are, plumbing set aside
+	$(BIN)/python -m tools.parity
 
 lint: $(STAMP) ## ruff check + format check
 	$(BIN)/ruff check .

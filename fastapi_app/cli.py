@@ -18,14 +18,13 @@ from fastapi_app.config import ConfigurationError, Settings, get_settings
 from fastapi_app.db import create_engine, create_sessionmaker
 from fastapi_app.models import User
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "shared_spec" / "demo_data.json"
 
 
 def alembic_config(database_url: str) -> Config:
-    """Alembic configuration without an alembic.ini (migrations/env.py reads the URL from it)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    """The app's alembic.ini, aimed at `database_url` (migrations/env.py reads it from here)."""
+    config = Config(str(ALEMBIC_INI))
     config.attributes["database_url"] = database_url
     return config
 

@@ -1,10 +1,13 @@
 """Alembic environment, async: migrations run on the app's own async engine and driver.
 
-There is no alembic.ini; `fastapi_app.cli.alembic_config()` builds the configuration and may
-pass the database URL in `config.attributes["database_url"]` (otherwise DATABASE_URL is used).
+The configuration is fastapi_app/alembic.ini (the alembic command, and
+`fastapi_app.cli.alembic_config()`, which may pass the database URL in
+`config.attributes["database_url"]`; otherwise DATABASE_URL is used).
 """
 
 import asyncio
+import logging
+from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
@@ -16,6 +19,10 @@ from fastapi_app.config import get_settings
 from fastapi_app.db import Base, async_database_url, create_engine
 
 config = context.config
+if config.config_file_name is not None:
+    # Keep the app's own loggers working when migrations run inside tests.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
 target_metadata = Base.metadata
 
 
@@ -44,9 +51,22 @@ def _sqlite_foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _skip_empty_autogenerate(_context: Any, _revision: Any, directives: list[Any]) -> None:
+    """`revision --autogenerate` writes no file when the models and the database agree."""
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        logger.info("No changes in schema detected.")
+
+
 def _run_migrations(connection: Connection) -> None:
     # render_as_batch: SQLite cannot ALTER most constraints, so later migrations copy tables.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        process_revision_directives=_skip_empty_autogenerate,
+    )
     with context.begin_transaction():
         context.run_migrations()
     if connection.dialect.name == "sqlite":

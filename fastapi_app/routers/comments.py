@@ -1,6 +1,6 @@
 """Comments: list, add and delete the comments of an article."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
@@ -8,6 +8,7 @@ from fastapi_app import services
 from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
 from fastapi_app.errors import CLIENT_ERROR_RESPONSES
 from fastapi_app.schemas import (
+    Comment,
     CommentId,
     MultipleCommentsResponse,
     NewCommentRequest,
@@ -26,10 +27,12 @@ router = APIRouter(tags=["Comments"], route_class=StrictJSONRoute, responses=CLI
 )
 async def get_article_comments(
     slug: str, session: SessionDep, viewer: OptionalUser
-) -> dict[str, Any]:
+) -> MultipleCommentsResponse:
     """The article's comments, oldest first."""
     comments = await services.list_comments(session=session, viewer=viewer, slug=slug)
-    return {"comments": comments}
+    return MultipleCommentsResponse(
+        comments=[Comment.model_validate(comment) for comment in comments]
+    )
 
 
 # operationId: CreateArticleComment
@@ -44,12 +47,12 @@ async def create_article_comment(
     session: SessionDep,
     user: CurrentUser,
     body: NewCommentRequest,
-) -> dict[str, Any]:
+) -> SingleCommentResponse:
     """Comment on an article as the caller."""
     comment = await services.add_comment(
         session=session, author=user, slug=slug, body=body.comment.body
     )
-    return {"comment": comment}
+    return SingleCommentResponse(comment=Comment.model_validate(comment))
 
 
 # operationId: DeleteArticleComment

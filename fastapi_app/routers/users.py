@@ -1,7 +1,5 @@
 """User and Authentication: register, log in, read and update the current user."""
 
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from fastapi_app import services
@@ -36,12 +34,12 @@ async def login(
     session: ReadSessionDep,
     settings: SettingsDep,
     body: LoginUserRequest,
-) -> dict[str, Any]:
+) -> UserResponse:
     """Exchange email and password for the user and a fresh token."""
     user = await services.authenticate(
         session=session, email=body.user.email, password=body.user.password
     )
-    return {"user": User.with_token(user, create_access_token(user.id, settings))}
+    return UserResponse(user=User.with_token(user, create_access_token(user.id, settings)))
 
 
 # operationId: CreateUser
@@ -55,7 +53,7 @@ async def create_user(
     session: SessionDep,
     settings: SettingsDep,
     body: NewUserRequest,
-) -> dict[str, Any]:
+) -> UserResponse:
     """Register a user and log them in (201 with a fresh token)."""
     user = await services.register_user(
         session=session,
@@ -63,14 +61,14 @@ async def create_user(
         email=body.user.email,
         password=body.user.password,
     )
-    return {"user": User.with_token(user, create_access_token(user.id, settings))}
+    return UserResponse(user=User.with_token(user, create_access_token(user.id, settings)))
 
 
 # operationId: GetCurrentUser
 @router.get("/user", operation_id="GetCurrentUser", response_model=UserResponse)
-async def get_current_user(user: CurrentUser, token: CurrentToken) -> dict[str, Any]:
+async def get_current_user(user: CurrentUser, token: CurrentToken) -> UserResponse:
     """The caller, with the token they presented."""
-    return {"user": User.with_token(user, token)}
+    return UserResponse(user=User.with_token(user, token))
 
 
 # operationId: UpdateCurrentUser
@@ -80,8 +78,8 @@ async def update_current_user(
     user: CurrentUser,
     token: CurrentToken,
     body: UpdateUserRequest,
-) -> dict[str, Any]:
+) -> UserResponse:
     """Change the fields sent (an empty object changes nothing)."""
     changes = body.user.model_dump(exclude_unset=True)
     user = await services.update_user(session=session, user=user, changes=changes)
-    return {"user": User.with_token(user, token)}
+    return UserResponse(user=User.with_token(user, token))

@@ -32,7 +32,7 @@ def alembic_config(database_url: str) -> Config:
 def migrate(database_url: str) -> None:
     """Apply every migration, creating the SQLite file and its directory if needed."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), "head")
 

@@ -40,7 +40,7 @@ def utcnow() -> datetime:
 
 def _same_as_created_at(context: DefaultExecutionContext) -> datetime:
     """A new row's updated_at equals its created_at exactly."""
-    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]  # unannotated
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
     created_at: datetime = parameters["created_at"]
     return created_at
 

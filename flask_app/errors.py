@@ -115,7 +115,7 @@ def handle_api_error(error: APIError) -> tuple[Response, int, Mapping[str, str]]
 
 def handle_validation_error(error: ValidationError) -> tuple[Response, int, Mapping[str, str]]:
     """Marshmallow messages are already keyed by field, one message per field."""
-    return error_response(422, error.normalized_messages())
+    return error_response(422, error.messages_dict)
 
 
 def handle_http_exception(error: HTTPException) -> tuple[Response, int, Mapping[str, str]]:

@@ -40,12 +40,12 @@ def utcnow() -> datetime:
 
 def _same_as_created_at(context: DefaultExecutionContext) -> datetime:
     """A new row's updated_at equals its created_at exactly."""
-    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]  # unannotated
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
     created_at: datetime = parameters["created_at"]
     return created_at
 
 
-class User(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
+class User(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """An account; also what the API calls a profile."""
 
     __tablename__ = "users"
@@ -62,7 +62,7 @@ class User(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
     following: Mapped[bool] = query_expression()
 
 
-class Follow(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
+class Follow(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """`follower` follows `followed`; the composite primary key makes the pair unique."""
 
     __tablename__ = "follows"
@@ -76,7 +76,7 @@ class Follow(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
     )
 
 
-class Tag(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
+class Tag(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """A tag name, shared by every article that carries it."""
 
     __tablename__ = "tags"
@@ -94,7 +94,7 @@ article_tags = Table(
 )
 
 
-class Article(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
+class Article(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """An article; deleting it removes its comments, favorites and tag links."""
 
     __tablename__ = "articles"
@@ -136,7 +136,7 @@ class Article(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
         return sorted(tag.name for tag in self.tags)
 
 
-class Favorite(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
+class Favorite(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """`user` favorited `article`; the primary key (user_id, article_id) makes the pair unique
     and serves "favorites by user"."""
 
@@ -150,7 +150,7 @@ class Favorite(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
     )
 
 
-class Comment(db.Model):  # type: ignore[name-defined, misc]  # mypy#8603
+class Comment(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """A comment on an article, listed oldest first."""
 
     __tablename__ = "comments"

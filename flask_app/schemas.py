@@ -9,7 +9,7 @@ Bodies are read by Flask itself (`request.get_json()`), made strict by StrictJSO
 """
 
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn
 
 from flask import request
@@ -104,7 +104,7 @@ class Text(fields.String):
     None instead of being rejected (bio, image).
     """
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    default_error_messages = {
         "required": BLANK,
         "null": BLANK,
         "invalid": NOT_A_STRING,
@@ -150,13 +150,13 @@ class Text(fields.String):
         return text
 
 
-class TagList(fields.Field):
+class TagList(fields.Field[list[str]]):
     """A list of tag names: trimmed, de-duplicated and sorted; null or non-strings rejected.
 
     Tags follow Text's format rule: one holding a NUL or a lone surrogate is "is invalid".
     """
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    default_error_messages = {
         "null": NOT_A_STRING_LIST,
         "invalid": NOT_A_STRING_LIST,
         "blank": "can't contain blank tags",
@@ -180,7 +180,7 @@ class TagList(fields.Field):
         return sorted(names)
 
 
-class BoundedInteger(fields.Field):
+class BoundedInteger(fields.Field[int]):
     """A query-string integer: plain decimal digits within [minimum, maximum]."""
 
     def __init__(self, *, minimum: int, maximum: int, **kwargs: Any) -> None:
@@ -198,11 +198,15 @@ class BoundedInteger(fields.Field):
         return number
 
 
-class Filter(fields.String):
+class Filter(fields.Field[str | None]):
     """An exact-match filter from the query string; an empty value means no filter (None)."""
 
+    default_error_messages = {"invalid": NOT_A_STRING}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        return super()._deserialize(value, attr, data, **kwargs) or None
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return value or None
 
 
 class EnvelopeSchema(Schema):
@@ -287,10 +291,12 @@ class ProfileSchema(Schema):
 # --- articles --------------------------------------------------------------------------------
 
 
-class Timestamp(fields.Field):
+class Timestamp(fields.Field[datetime]):
     """UTC with milliseconds and a Z suffix: 2026-01-02T03:04:05.678Z."""
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+    def _serialize(
+        self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | None:
         if value is None:
             return None
         moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

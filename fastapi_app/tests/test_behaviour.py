@@ -24,7 +24,7 @@ TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
 def errors(response: httpx.Response) -> dict[str, Any]:
-    body: dict[str, Any] = response.json()
+    body: dict[str, dict[str, Any]] = response.json()
     return body["errors"]
 
 

@@ -7,6 +7,7 @@ first creates the database file's directory, so a fresh checkout can migrate str
 import logging
 from logging.config import fileConfig
 from pathlib import Path
+from typing import Any
 
 from alembic import context
 from flask import current_app
@@ -23,7 +24,8 @@ target_metadata = migrate_ext.db.metadata
 
 
 def get_engine() -> Engine:
-    return migrate_ext.db.engine
+    engine: Engine = migrate_ext.db.engine
+    return engine
 
 
 def ensure_sqlite_directory(engine: Engine) -> None:
@@ -44,7 +46,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     """Apply migrations over a live connection."""
 
-    def skip_empty_autogenerate(context_, revision, directives):  # type: ignore[no-untyped-def]
+    def skip_empty_autogenerate(_context: Any, _revision: Any, directives: list[Any]) -> None:
+        """`flask db migrate` writes no file when the models and the database agree."""
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
             directives[:] = []
             logger.info("No changes in schema detected.")

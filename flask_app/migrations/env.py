@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import context
 from flask import current_app
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 config = context.config
 if config.config_file_name is not None:
@@ -57,13 +57,33 @@ def run_migrations_online() -> None:
     engine = get_engine()
     ensure_sqlite_directory(engine)
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            **conf_args,  # Flask-Migrate's defaults: compare_type and render_as_batch on
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _set_foreign_keys(connection, enforced=False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                **conf_args,  # Flask-Migrate's defaults: compare_type and render_as_batch on
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migrated database breaks its foreign keys: {broken}")
+        finally:
+            if sqlite:  # the connection goes back to the app's pool
+                _set_foreign_keys(connection, enforced=True)
+
+
+def _set_foreign_keys(connection: Connection, *, enforced: bool) -> None:
+    """SQLite only. Batch migrations copy a table and drop the original; with foreign keys
+    enforced, dropping a table that others reference would delete their rows (ON DELETE
+    CASCADE). The pragma is ignored inside a transaction, so it is set between them."""
+    connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+    connection.commit()
 
 
 if context.is_offline_mode():

@@ -1,8 +1,9 @@
 """Request dependencies: settings, the database session and the caller.
 
-FastAPI reads and parses a handler's body before it solves these, and validates the body
-after them: a body that is not JSON is a 400 even without a token, while a missing token
-comes before any 422 (the spec allows the first and requires the second).
+FastAPI reads and parses a handler's body before it solves these and validates it after: a
+body over 1 MiB (413) or not JSON (400) is refused even without a token, which the spec
+allows, while a missing or bad token (401) comes before a wrong Content-Type (415, found by
+validation) and before any 422, which the spec requires.
 """
 
 from collections.abc import AsyncIterator

@@ -90,7 +90,7 @@ class DatabaseUnavailableError(APIError):
         super().__init__({"database": ["is unavailable"]})
 
 
-# Werkzeug raises these while routing or reading the body; each gets the brief's message.
+# Werkzeug raises these while routing or reading the body; each gets the spec's message.
 HTTP_ERRORS: dict[int, tuple[str, str]] = {
     400: ("request", "is not valid JSON"),
     404: ("route", "not found"),

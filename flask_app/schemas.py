@@ -95,7 +95,7 @@ def parse_id(text: object) -> int | None:
 
 
 class Text(fields.String):
-    """A request string checked in the brief's order: blank, type, length, then format.
+    """A request string checked in the spec's order: blank, type, length, then format.
 
     Every string field of every request body is a Text, so the format rule that keeps NUL
     characters and lone surrogates out of the database lives here once. `strip` trims the

@@ -13,7 +13,7 @@ from fastapi_app.tests.conftest import register
 
 pytestmark = pytest.mark.anyio
 
-CHECK_SECONDS = 0.5
+CHECK_SECONDS = 1.0
 
 
 @pytest.fixture

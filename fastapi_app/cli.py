@@ -18,14 +18,13 @@ from fastapi_app.config import ConfigurationError, Settings, get_settings
 from fastapi_app.db import create_engine, create_sessionmaker
 from fastapi_app.models import User
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "shared_spec" / "demo_data.json"
 
 
 def alembic_config(database_url: str) -> Config:
-    """Alembic configuration without an alembic.ini (migrations/env.py reads the URL from it)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    """The app's alembic.ini, aimed at `database_url` (migrations/env.py reads it from here)."""
+    config = Config(str(ALEMBIC_INI))
     config.attributes["database_url"] = database_url
     return config
 
@@ -33,7 +32,7 @@ def alembic_config(database_url: str) -> Config:
 def migrate(database_url: str) -> None:
     """Apply every migration, creating the SQLite file and its directory if needed."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), "head")
 
@@ -66,7 +65,7 @@ async def _load(session: AsyncSession, data: dict[str, Any]) -> None:
             {key: record[key] for key in ("bio", "image") if key in record}
         )
         users[new.username] = await services.update_user(
-            session=session, user=user, changes=profile.model_dump()
+            session=session, user=user, changes=profile.model_dump(exclude_unset=True)
         )
     _progress("users", len(users), len(data["users"]))
 

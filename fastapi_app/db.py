@@ -1,4 +1,4 @@
-"""Database wiring: the async engine, its session factories, and SQLite's connection settings.
+"""Database wiring: the declarative base, the async engine and its sessions, SQLite's settings.
 
 SQLite allows one writer at a time. A transaction that reads first and writes later must
 upgrade its read lock, and under concurrent writers that upgrade can fail at once with
@@ -10,7 +10,7 @@ use ordinary (deferred) transactions and never wait for writers (WAL).
 
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +18,24 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints make migrations reviewable and let Alembic drop or alter them later; every
+# column of a multi-column index or unique constraint is in its name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every model; carries the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
 
 # DATABASE_URL is shared with the sync Flask and Django apps, so it names no driver; pick the
 # async one here.

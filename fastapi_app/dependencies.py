@@ -1,37 +1,26 @@
-"""Request dependencies: settings, the database session, the caller, and JSON request bodies.
+"""Request dependencies: settings, the database session and the caller.
 
-FastAPI solves a handler's dependencies in the order its parameters are declared, so handlers
-list `CurrentUser` before their `json_body(...)` parameter: a missing token is reported (401)
-before anything about the body (415/413/400, then 422).
+FastAPI reads and parses a handler's body before it solves these and validates it after: a
+body over 1 MiB (413) or not JSON (400) is refused even without a token, which the spec
+allows, while a missing or bad token (401) comes before a wrong Content-Type (415, found by
+validation) and before any 422, which the spec requires.
 """
 
-import json
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any, NoReturn, TypeVar
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
-from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastapi_app.config import Settings
-from fastapi_app.errors import (
-    MalformedJSONError,
-    RequestTooLargeError,
-    UnauthorizedError,
-    UnsupportedMediaTypeError,
-)
+from fastapi_app.errors import UnauthorizedError
 from fastapi_app.models import User
 from fastapi_app.security import (
     TokenExpiredError,
     TokenInvalidError,
     decode_access_token,
 )
-
-MAX_BODY_BYTES = 1024 * 1024
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -46,9 +35,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session, closed (and rolled back if uncommitted) afterwards. Requests that
-    may change data get a writing session (on SQLite its transactions take the write lock as
-    they begin, see db.py)."""
+    """The request's one session (the caller is loaded in it too), closed afterwards; what was
+    not committed is rolled back. Requests that may change data get a writing session: on
+    SQLite its transaction takes the write lock as it begins (see db.py)."""
     state = request.app.state
     sessions = state.sessions if request.method in SAFE_METHODS else state.write_sessions
     async with sessions() as session:
@@ -57,7 +46,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session that only reads, for the one POST that changes nothing (Login): it must not
-    hold the write lock while the password hash is checked."""
+    hold SQLite's write lock while the password is checked (test_sessions.py measures it)."""
     async with request.app.state.sessions() as session:
         yield session
 
@@ -82,31 +71,26 @@ async def get_token(
         return None
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() not in ("token", "bearer") or not token.strip():
-        raise UnauthorizedError("token", "is invalid")
+        raise UnauthorizedError("is invalid")
     return token.strip()
 
 
 async def get_optional_user(
-    request: Request, token: Annotated[str | None, Depends(get_token)], settings: SettingsDep
+    session: SessionDep, token: Annotated[str | None, Depends(get_token)], settings: SettingsDep
 ) -> User | None:
     """The caller, or None for an anonymous request. A token that is present but bad is a 401,
-    never a silent downgrade to anonymous.
-
-    The user is read in a short session of its own, so that a writing request's transaction
-    (and on SQLite its write lock) starts only when the handler's service runs, after the body
-    has been received and validated. Services re-attach the user if they change it."""
+    never a silent downgrade to anonymous."""
     if token is None:
         return None
     try:
         user_id = decode_access_token(token, settings)
     except TokenExpiredError:
-        raise UnauthorizedError("token", "has expired") from None
+        raise UnauthorizedError("has expired") from None
     except TokenInvalidError:
-        raise UnauthorizedError("token", "is invalid") from None
-    async with request.app.state.sessions() as session:
-        user = await session.get(User, user_id)
+        raise UnauthorizedError("is invalid") from None
+    user = await session.get(User, user_id)
     if user is None:
-        raise UnauthorizedError("token", "is invalid")
+        raise UnauthorizedError("is invalid")
     return user
 
 
@@ -116,7 +100,7 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 async def get_current_user(user: OptionalUser) -> User:
     """The caller of an endpoint that requires authentication."""
     if user is None:
-        raise UnauthorizedError("token", "is missing")
+        raise UnauthorizedError("is missing")
     return user
 
 
@@ -132,49 +116,3 @@ async def get_current_token(
 
 
 CurrentToken = Annotated[str, Depends(get_current_token)]
-
-
-def parse_json(raw: bytes) -> Any:
-    """The JSON document in a request body, or MalformedJSONError (400).
-
-    Parsed by the standard library rather than `model_validate_json`: Pydantic's parser rejects
-    a lone surrogate escape ("\\ud800") as invalid JSON, but the API calls it an invalid string
-    (422, schemas.Storable). Invalid UTF-8, NaN and Infinity (which `json` would accept),
-    integers past Python's digit limit and nesting past the recursion limit are all 400."""
-    try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
-        raise MalformedJSONError from None
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not JSON")
-
-
-def json_body(model: type[ModelT]) -> Callable[[Request], Coroutine[Any, Any, ModelT]]:
-    """A dependency reading the request body as `model`: 415 unless the Content-Type is
-    application/json, 413 over 1 MiB, 400 if it is not JSON, 422 if `model` rejects it.
-
-    FastAPI would parse a body parameter before solving any dependency, putting 400/413 before
-    401; reading the body in a dependency keeps the brief's order (use with `Depends`).
-    """
-
-    async def read_json_body(request: Request) -> ModelT:
-        media_type = request.headers.get("content-type", "").partition(";")[0].strip()
-        if media_type.lower() != "application/json":
-            raise UnsupportedMediaTypeError
-        declared_length = request.headers.get("content-length", "")
-        if declared_length.isdigit() and int(declared_length) > MAX_BODY_BYTES:
-            raise RequestTooLargeError
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                raise RequestTooLargeError
-        try:
-            return model.model_validate(parse_json(body))
-        except ValidationError as exc:
-            errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-            raise RequestValidationError(errors) from None
-
-    return read_json_body

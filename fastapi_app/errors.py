@@ -1,12 +1,13 @@
 """The error shape. Every error body is built here: `{"errors": {"<key>": ["<message>"]}}`.
 
-Services and dependencies raise the ConduitError subclasses below; FastAPI's own errors
-(validation, unknown route, wrong method) and unexpected exceptions are translated by the
-handlers that `install_error_handlers` registers.
+Services and dependencies raise the APIError subclasses below (the same classes as in the
+other two apps); FastAPI's own errors (validation, unknown route, wrong method, a body it
+cannot read) and unexpected exceptions are translated by the handlers that
+`install_error_handlers` registers. Nothing else in the app writes an error body.
 """
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,177 +16,155 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fastapi_app.schemas import GenericErrorModel, one_message_per_field
+
 logger = logging.getLogger(__name__)
 
+ErrorMap = Mapping[str, list[str]]
 
-class ConduitError(Exception):
-    """An error with its HTTP status and the `errors` mapping to send."""
+
+class APIError(Exception):
+    """An expected failure with its HTTP status and the per-key messages to send."""
 
     status_code: int
-    headers: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = {}
 
-    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+    def __init__(self, errors: ErrorMap) -> None:
         super().__init__(errors)
-        self.errors = dict(errors)
+        self.errors = errors
 
 
-class MalformedJSONError(ConduitError):
-    """400 for a body that is not JSON, or JSON Python cannot hold (dependencies.parse_json)."""
-
-    status_code = 400
-
-    def __init__(self) -> None:
-        super().__init__({"request": ["is not valid JSON"]})
-
-
-class UnauthorizedError(ConduitError):
-    """401 for a missing/invalid/expired token (key "token") or a failed login ("credentials")."""
+class UnauthorizedError(APIError):
+    """401 for a missing, invalid or expired token (`{"token": [reason]}`)."""
 
     status_code = 401
     headers = {"WWW-Authenticate": "Token"}
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__({key: [message]})
+    def __init__(self, reason: str) -> None:
+        super().__init__({"token": [reason]})
 
 
-class ForbiddenError(ConduitError):
+class InvalidCredentialsError(APIError):
+    """401 for a failed login; the same body whether the email or the password was wrong."""
+
+    status_code = 401
+    headers = {"WWW-Authenticate": "Token"}
+
+    def __init__(self) -> None:
+        super().__init__({"credentials": ["invalid"]})
+
+
+class ForbiddenError(APIError):
+    """403: the caller is authenticated but is not the author of `resource`."""
+
     status_code = 403
 
     def __init__(self, resource: str) -> None:
         super().__init__({resource: ["forbidden"]})
 
 
-class NotFoundError(ConduitError):
+class NotFoundError(APIError):
+    """404 for an unknown article, profile or comment."""
+
     status_code = 404
 
     def __init__(self, resource: str) -> None:
         super().__init__({resource: ["not found"]})
 
 
-class ConflictError(ConduitError):
+class ConflictError(APIError):
+    """409: each field in `fields` holds a value another account already uses."""
+
     status_code = 409
 
     def __init__(self, fields: Iterable[str]) -> None:
         super().__init__({field: ["has already been taken"] for field in fields})
 
 
-class RequestTooLargeError(ConduitError):
-    status_code = 413
-
-    def __init__(self) -> None:
-        super().__init__({"request": ["is too large"]})
-
-
-class UnsupportedMediaTypeError(ConduitError):
-    status_code = 415
-
-    def __init__(self) -> None:
-        super().__init__({"request": ["must be application/json"]})
-
-
-class UnprocessableError(ConduitError):
-    """422 for a rule no schema can check, such as following yourself."""
+class UnprocessableError(APIError):
+    """422 for a rule only the domain can check, such as following yourself."""
 
     status_code = 422
 
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__({key: [message]})
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__({field: [message]})
 
 
-class ValidationFailedError(ConduitError):
-    """422 for request data the schemas rejected, one message per field."""
+class DatabaseUnavailableError(APIError):
+    """503: the database did not answer."""
 
-    status_code = 422
-
-
-class InternalServerError(ConduitError):
-    status_code = 500
-
-    def __init__(self) -> None:
-        super().__init__({"server": ["internal error"]})
-
-
-class DatabaseUnavailableError(ConduitError):
     status_code = 503
 
     def __init__(self) -> None:
         super().__init__({"database": ["is unavailable"]})
 
 
-# Pydantic error type -> (rank, message). A field reports only its lowest-ranked error, so the
-# rules apply in the order presence, type, length, format. A message of None keeps the one the
-# schema raised (schemas.py raises PydanticCustomError with the final text).
-_PRESENCE, _TYPE, _LENGTH, _FORMAT = range(4)
-_VALIDATION_MESSAGES: dict[str, tuple[int, str | None]] = {
-    "missing": (_PRESENCE, "can't be blank"),
-    "blank": (_PRESENCE, None),
-    "blank_tag": (_PRESENCE, None),
-    "string_type": (_TYPE, "must be a string"),
-    "model_type": (_TYPE, "must be an object"),
-    "tag_list_type": (_TYPE, None),
-    "integer_range": (_TYPE, None),
-    "string_too_short": (_LENGTH, "is too short (minimum is {min_length} characters)"),
-    "string_too_long": (_LENGTH, "is too long (maximum is {max_length} characters)"),
-    "too_many_tags": (_LENGTH, None),
-    "string_pattern_mismatch": (_FORMAT, "is invalid"),
-    "unstorable": (_FORMAT, None),
+# Starlette and FastAPI raise these while routing or reading the body; each gets the spec's
+# message (FastAPI's 400 is its "There was an error parsing the body").
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("request", "is not valid JSON"),
+    404: ("route", "not found"),
+    405: ("method", "not allowed"),
+    413: ("request", "is too large"),
+    415: ("request", "must be application/json"),
+    500: ("server", "internal error"),
+}
+
+# What the routers document as `responses=`: every 4xx this app sends has the spec's error
+# body. (Left alone, FastAPI would document a 422 with its own HTTPValidationError body, which
+# this app never sends, on every operation that has parameters.)
+CLIENT_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": GenericErrorModel,
+        "description": 'A client error: `{"errors": {"<field>": ["<message>"]}}`.',
+    }
 }
 
 
-def validation_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Turn Pydantic errors into `{field: [message]}`, one message per field.
-
-    The field is the JSON key inside the envelope (`("body", "user", "email")` -> "email"), the
-    envelope itself for envelope-level errors (`("body", "user")` -> "user"), or the query
-    parameter (`("query", "limit")` -> "limit").
-    """
-    chosen: dict[str, tuple[int, str]] = {}
-    for error in errors:
-        loc = [part for part in error["loc"] if isinstance(part, str)]
-        source, path = (loc[0], loc[1:]) if loc else ("body", [])
-        if source == "body":
-            field = path[1] if len(path) > 1 else (path[0] if path else "request")
-        else:
-            field = path[0] if path else source
-        rank, template = _VALIDATION_MESSAGES.get(error["type"], (_TYPE, None))
-        message = template.format(**error.get("ctx") or {}) if template else str(error["msg"])
-        if field not in chosen or rank < chosen[field][0]:
-            chosen[field] = (rank, message)
-    return {field: [message] for field, (_, message) in chosen.items()}
+def error_response(
+    status: int, errors: ErrorMap, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """Build the JSON error response; every error in the app goes through here."""
+    return JSONResponse({"errors": dict(errors)}, status_code=status, headers=headers)
 
 
-def _response(error: ConduitError) -> JSONResponse:
-    return JSONResponse(
-        {"errors": error.errors}, status_code=error.status_code, headers=error.headers
-    )
+def _http_error_response(status: int, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    key, message = HTTP_ERRORS[status]
+    return error_response(status, {key: [message]}, headers)
 
 
-async def _conduit_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ConduitError)
-    return _response(exc)
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, APIError)
+    return error_response(exc.status_code, exc.errors, exc.headers)
 
 
 async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own body and parameter checks, in the spec's order: a body that is not JSON
+    (400; also an empty one), then one not declared as JSON (415: FastAPI's strict Content-Type
+    check leaves it as raw bytes, which fail validation), then the field rules (422)."""
     assert isinstance(exc, RequestValidationError)
-    return _response(ValidationFailedError(validation_errors(exc.errors())))
+    errors = exc.errors()
+    if any(error["type"] == "json_invalid" for error in errors):
+        return _http_error_response(400)
+    if isinstance(exc.body, bytes):
+        return _http_error_response(415)
+    if any(error["type"] == "missing" and tuple(error["loc"]) == ("body",) for error in errors):
+        return _http_error_response(400)
+    return error_response(422, one_message_per_field(errors))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Starlette raises these for unknown routes (404) and known paths with the wrong method
-    (405, keeping its Allow header)."""
+    """Routing and body-reading failures: unknown route, wrong method (keeping its Allow
+    header), a body FastAPI could not parse (400) or one over the size limit (413)."""
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 404:
-        errors = {"route": ["not found"]}
-    elif exc.status_code == 405:
-        errors = {"method": ["not allowed"]}
-    else:
-        errors = {"request": [str(exc.detail).lower()]}
-    return JSONResponse({"errors": errors}, status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code in HTTP_ERRORS:
+        return _http_error_response(exc.status_code, exc.headers)
+    return error_response(exc.status_code, {"request": [str(exc.detail).lower()]}, exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _response(InternalServerError())
+    return _http_error_response(500)
 
 
 class InternalErrorMiddleware:
@@ -217,13 +196,13 @@ class InternalErrorMiddleware:
             if response_started:
                 raise
             logger.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=exc)
-            await _response(InternalServerError())(scope, receive, send)
+            await _http_error_response(500)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every error response the `{"errors": ...}` shape
     (main.py also adds InternalErrorMiddleware)."""
-    app.add_exception_handler(ConduitError, _conduit_error)
+    app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     # Last resort, used by Starlette's ServerErrorMiddleware if InternalErrorMiddleware is bypassed.

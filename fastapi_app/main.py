@@ -15,6 +15,7 @@ from fastapi_app.config import ConfigurationError, Settings, get_settings
 from fastapi_app.db import create_engine, create_sessionmaker
 from fastapi_app.errors import InternalErrorMiddleware, install_error_handlers
 from fastapi_app.routers import articles, comments, health, profiles, tags, users
+from fastapi_app.schemas import MAX_BODY_BYTES, BodySizeLimitMiddleware
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,10 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_sessions = create_sessionmaker(engine, writes=True)
 
     install_error_handlers(app)
-    # The 1 MiB body limit (413) is applied where bodies are read, dependencies.json_body, so
-    # that it comes after authentication (401) as the brief's check order requires.
     # Middleware added last runs first: CORS wraps everything, including the 500 responses
     # InternalErrorMiddleware produces.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(
         CORSMiddleware,

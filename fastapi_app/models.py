@@ -1,69 +1,55 @@
-"""ORM models (typed SQLAlchemy 2). The schema itself is made only by the Alembic migrations."""
+"""ORM models (SQLAlchemy 2 typed mappings); the schema itself is made by the migrations.
+
+Per-viewer values (`Article.favorited`, `Article.favorites_count`, `User.following`) are
+`query_expression()` attributes: services fill them in the same SELECT that loads the rows,
+so a list costs the same number of queries whatever its length.
+"""
 
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    MetaData,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, Table, Text
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from fastapi_app.db import Base
 
+# Text no column can hold: PostgreSQL refuses NUL in text (even as a query parameter), and a
+# lone UTF-16 surrogate (JSON "\ud800" decodes to one) has no UTF-8 encoding at all.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
-# NUL (PostgreSQL refuses it in text, even as a query parameter) and lone UTF-16 surrogates
-# (a Python string can hold one, JSON "\ud800" decodes to it, but it has no UTF-8 encoding).
-UNSTORABLE_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")
+# The largest id an integer primary key holds (PostgreSQL's INTEGER); an id from a token or a
+# URL past it names no row.
+MAX_ID = 2**31 - 1
 
 
 def is_storable_text(value: str) -> bool:
     """Whether every supported database can store `value` in a text column and compare with it.
-    Request fields holding such characters are rejected; lookups by them find nothing without
-    asking the database."""
-    return UNSTORABLE_CHARACTER.search(value) is None
+
+    Request fields failing this are "is invalid" (schemas); path segments and filters failing
+    it match no row, so services answer them without asking the database.
+    """
+    return UNSTORABLE.search(value) is None
 
 
 def utcnow() -> datetime:
-    """Now in UTC, truncated to milliseconds: the precision the API serialises."""
+    """The current UTC time truncated to milliseconds, the precision the API exposes."""
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _same_as_created_at(context: DefaultExecutionContext) -> datetime:
     """A new row's updated_at equals its created_at exactly."""
-    created_at: datetime = context.get_current_parameters()["created_at"]
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+    created_at: datetime = parameters["created_at"]
     return created_at
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-article_tags = Table(
-    "article_tags",
-    Base.metadata,
-    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
-    Index(None, "tag_id"),
-)
-
-
 class User(Base):
+    """An account; also what the API calls a profile."""
+
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse ids, as PostgreSQL does
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -72,60 +58,61 @@ class User(Base):
     bio: Mapped[str | None] = mapped_column(String(1000))
     image: Mapped[str | None] = mapped_column(String(2048))
 
-    # Whether the viewer of a request follows this user; filled in by the query that loads the
-    # user (`with_expression(User.following, services._following(...))`), never stored.
+    # Whether the viewer of a request follows this user; set per query by services.
     following: Mapped[bool] = query_expression()
 
 
 class Follow(Base):
+    """`follower` follows `followed`; the composite primary key makes the pair unique."""
+
     __tablename__ = "follows"
-    __table_args__ = (Index(None, "followed_id"),)
+    __table_args__ = (CheckConstraint("follower_id <> followed_id", name="not_self"),)
 
     follower_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     followed_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 
 class Tag(Base):
+    """A tag name, shared by every article that carries it."""
+
     __tablename__ = "tags"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class Favorite(Base):
-    # The primary key (user_id, article_id) doubles as the "favorites by user" index.
-    __tablename__ = "favorites"
-    __table_args__ = (Index(None, "article_id"),)
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
+article_tags = Table(
+    "article_tags",
+    Base.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Article(Base):
+    """An article; deleting it removes its comments, favorites and tag links."""
+
     __tablename__ = "articles"
+    __table_args__ = (Index(None, "created_at", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(128), unique=True)
+    slug: Mapped[str] = mapped_column(String(255), unique=True)
     title: Mapped[str] = mapped_column(String(255))
     description: Mapped[str] = mapped_column(String(1000))
     body: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_same_as_created_at
     )
 
-    # lazy="raise": in async code a forgotten eager load must fail loudly, not do hidden IO.
+    # lazy="raise": the services' queries load what a response needs; anything else would be
+    # hidden IO (an N+1 in Flask, an error in async code).
     author: Mapped[User] = relationship(lazy="raise")
     # Deleting an article removes its tag links, comments and favorites through ON DELETE
     # CASCADE (passive_deletes: the ORM leaves it to the database instead of loading them).
@@ -135,28 +122,43 @@ class Article(Base):
     comments: Mapped[list["Comment"]] = relationship(
         back_populates="article", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
     )
-    favorites: Mapped[list[Favorite]] = relationship(
+    favorites: Mapped[list["Favorite"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
     )
 
-    # Per-viewer values filled in by the loading query (services._article_query), never stored.
+    # Per-viewer values; set per query by services.
     favorited: Mapped[bool] = query_expression()
     favorites_count: Mapped[int] = query_expression()
 
     @property
     def tag_list(self) -> list[str]:
-        """Tag names in code-point order, as the API returns them."""
+        """Tag names in code-point order, the order the API returns them in."""
         return sorted(tag.name for tag in self.tags)
 
 
+class Favorite(Base):
+    """`user` favorited `article`; the primary key (user_id, article_id) makes the pair unique
+    and serves "favorites by user"."""
+
+    __tablename__ = "favorites"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class Comment(Base):
+    """A comment on an article, listed oldest first."""
+
     __tablename__ = "comments"
+    __table_args__ = (Index(None, "article_id", "created_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     body: Mapped[str] = mapped_column(Text)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), index=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(

@@ -1,6 +1,5 @@
 """Passwords (argon2, hashed in a worker thread) and access tokens (PyJWT, HS256)."""
 
-import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -10,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.concurrency import run_in_threadpool
 
 from fastapi_app.config import Settings
+from fastapi_app.schemas import parse_id
 
 JWT_ALGORITHM = "HS256"
 
@@ -27,19 +27,19 @@ class TokenInvalidError(Exception):
 
 
 async def hash_password(password: str) -> str:
-    """Hash in a worker thread: argon2 takes tens of milliseconds and would block the loop."""
+    """The argon2 hash to store for `password`, computed in a worker thread: argon2 takes tens
+    of milliseconds and would block the loop."""
     return await run_in_threadpool(_hasher.hash, password)
 
 
-async def verify_password(password_hash: str, password: str) -> bool:
-    """Check a password against its hash, in a worker thread."""
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password against its hash, in a worker thread. None (no such account) checks
+    against a stand-in hash and fails, so an unknown email takes as long as a wrong password
+    and does not reveal which emails exist."""
+    if password_hash is None:
+        await run_in_threadpool(_verify, _dummy_hash(), password)
+        return False
     return await run_in_threadpool(_verify, password_hash, password)
-
-
-async def verify_dummy_password(password: str) -> None:
-    """Spend the time of a real check, so a login for an unknown email takes as long as one
-    with a wrong password and does not reveal which emails exist."""
-    await run_in_threadpool(_verify, _dummy_hash(), password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -51,7 +51,7 @@ def _verify(password_hash: str, password: str) -> bool:
 
 @cache
 def _dummy_hash() -> str:
-    return _hasher.hash("not-a-password-anyone-has")
+    return _hasher.hash("no account has this password")
 
 
 def create_access_token(user_id: int, settings: Settings) -> str:
@@ -76,7 +76,7 @@ def decode_access_token(token: str, settings: Settings) -> int:
         raise TokenExpiredError from exc
     except jwt.InvalidTokenError as exc:
         raise TokenInvalidError from exc
-    subject = claims["sub"]
-    if not (isinstance(subject, str) and re.fullmatch(r"[0-9]{1,10}", subject)):
+    user_id = parse_id(claims["sub"])
+    if user_id is None:
         raise TokenInvalidError
-    return int(subject)
+    return user_id

@@ -11,7 +11,8 @@ from flask_app.commands import seed_command
 from flask_app.config import Config, check_production
 from flask_app.errors import register_error_handlers
 from flask_app.extensions import configure_sqlite, db, migrate
-from flask_app.views import StrictJSONProvider, articles, comments, health, profiles, tags, users
+from flask_app.schemas import StrictJSONProvider
+from flask_app.views import articles, comments, health, profiles, tags, users
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -40,7 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         supports_credentials=False,
     )
     register_error_handlers(app)
-    for module in (users, profiles, articles, comments, tags, health):
-        app.register_blueprint(module.bp)
+    for module in (users, profiles, articles, comments, tags):
+        app.register_blueprint(module.bp, url_prefix="/api")
+    app.register_blueprint(health.bp)
     app.cli.add_command(seed_command)
     return app

@@ -17,7 +17,7 @@ ErrorMap = Mapping[str, list[str]]
 class APIError(Exception):
     """An expected failure with its HTTP status and the per-key messages to send."""
 
-    status_code = 400
+    status_code: int
     headers: Mapping[str, str] = {}
 
     def __init__(self, errors: ErrorMap) -> None:
@@ -25,7 +25,7 @@ class APIError(Exception):
         self.errors = errors
 
 
-class AuthError(APIError):
+class UnauthorizedError(APIError):
     """401 for a missing, invalid or expired token (`{"token": [reason]}`)."""
 
     status_code = 401
@@ -73,12 +73,15 @@ class ConflictError(APIError):
 
 
 class UnprocessableError(APIError):
-    """422 for a rule only the domain can check (the wire shape itself was valid)."""
+    """422 for a rule only the domain can check, such as following yourself."""
 
     status_code = 422
 
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__({field: [message]})
 
-class UnavailableError(APIError):
+
+class DatabaseUnavailableError(APIError):
     """503: the database did not answer."""
 
     status_code = 503
@@ -87,7 +90,7 @@ class UnavailableError(APIError):
         super().__init__({"database": ["is unavailable"]})
 
 
-# Werkzeug raises these while routing or reading the body; each gets the brief's message.
+# Werkzeug raises these while routing or reading the body; each gets the spec's message.
 HTTP_ERRORS: dict[int, tuple[str, str]] = {
     400: ("request", "is not valid JSON"),
     404: ("route", "not found"),
@@ -112,7 +115,7 @@ def handle_api_error(error: APIError) -> tuple[Response, int, Mapping[str, str]]
 
 def handle_validation_error(error: ValidationError) -> tuple[Response, int, Mapping[str, str]]:
     """Marshmallow messages are already keyed by field, one message per field."""
-    return error_response(422, error.normalized_messages())
+    return error_response(422, error.messages_dict)
 
 
 def handle_http_exception(error: HTTPException) -> tuple[Response, int, Mapping[str, str]]:

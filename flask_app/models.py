@@ -1,4 +1,4 @@
-"""ORM models (SQLAlchemy 2 typed mappings).
+"""ORM models (SQLAlchemy 2 typed mappings); the schema itself is made by the migrations.
 
 Per-viewer values (`Article.favorited`, `Article.favorites_count`, `User.following`) are
 `query_expression()` attributes: services fill them in the same SELECT that loads the rows,
@@ -8,36 +8,28 @@ so a list costs the same number of queries whatever its length.
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, Table, Text
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from flask_app.extensions import db
 
-# Text no column can hold: PostgreSQL refuses NUL in text, and a lone UTF-16 surrogate (JSON
-# "\ud800" decodes to one) has no UTF-8 encoding, so neither SQLite nor PostgreSQL can take it.
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+# Text no column can hold: PostgreSQL refuses NUL in text (even as a query parameter), and a
+# lone UTF-16 surrogate (JSON "\ud800" decodes to one) has no UTF-8 encoding at all.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
-# The largest id an integer primary key holds (PostgreSQL's INTEGER); ids from a token or a
-# URL past it cannot name a row.
+# The largest id an integer primary key holds (PostgreSQL's INTEGER); an id from a token or a
+# URL past it names no row.
 MAX_ID = 2**31 - 1
 
 
 def is_storable_text(value: str) -> bool:
-    """Whether a database column can hold `value`.
+    """Whether every supported database can store `value` in a text column and compare with it.
 
     Request fields failing this are "is invalid" (schemas); path segments and filters failing
-    it can match no row, so services answer them without sending them to the database.
+    it match no row, so services answer them without asking the database.
     """
-    return _UNSTORABLE.search(value) is None
+    return UNSTORABLE.search(value) is None
 
 
 def utcnow() -> datetime:
@@ -46,7 +38,14 @@ def utcnow() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-class User(db.Model):
+def _same_as_created_at(context: DefaultExecutionContext) -> datetime:
+    """A new row's updated_at equals its created_at exactly."""
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
+    created_at: datetime = parameters["created_at"]
+    return created_at
+
+
+class User(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """An account; also what the API calls a profile."""
 
     __tablename__ = "users"
@@ -59,14 +58,11 @@ class User(db.Model):
     bio: Mapped[str | None] = mapped_column(String(1000))
     image: Mapped[str | None] = mapped_column(String(2048))
 
-    # Whether the current viewer follows this user; set per query by services.
+    # Whether the viewer of a request follows this user; set per query by services.
     following: Mapped[bool] = query_expression()
 
-    def __repr__(self) -> str:
-        return f"<User {self.username!r}>"
 
-
-class Follow(db.Model):
+class Follow(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """`follower` follows `followed`; the composite primary key makes the pair unique."""
 
     __tablename__ = "follows"
@@ -80,15 +76,7 @@ class Follow(db.Model):
     )
 
 
-article_tags = Table(
-    "article_tags",
-    db.metadata,
-    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
-
-
-class Tag(db.Model):
+class Tag(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """A tag name, shared by every article that carries it."""
 
     __tablename__ = "tags"
@@ -98,14 +86,19 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class Article(db.Model):
+article_tags = Table(
+    "article_tags",
+    db.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Article(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """An article; deleting it removes its comments, favorites and tag links."""
 
     __tablename__ = "articles"
-    __table_args__ = (
-        Index("ix_articles_created_at_id", "created_at", "id"),
-        {"sqlite_autoincrement": True},
-    )
+    __table_args__ = (Index(None, "created_at", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(255), unique=True)
@@ -114,18 +107,23 @@ class Article(db.Model):
     body: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_same_as_created_at
+    )
 
-    # Loaded explicitly by the services' queries; lazy loading would hide an N+1.
-    author: Mapped[User] = relationship(lazy="raise_on_sql")
+    # lazy="raise": the services' queries load what a response needs; anything else would be
+    # hidden IO (an N+1 in Flask, an error in async code).
+    author: Mapped[User] = relationship(lazy="raise")
+    # Deleting an article removes its tag links, comments and favorites through ON DELETE
+    # CASCADE (passive_deletes: the ORM leaves it to the database instead of loading them).
     tags: Mapped[list[Tag]] = relationship(
-        secondary=article_tags, lazy="raise_on_sql", passive_deletes=True
+        secondary=article_tags, passive_deletes=True, lazy="raise"
     )
     comments: Mapped[list["Comment"]] = relationship(
-        back_populates="article", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="article", cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
     )
     favorites: Mapped[list["Favorite"]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise"
     )
 
     # Per-viewer values; set per query by services.
@@ -138,8 +136,9 @@ class Article(db.Model):
         return sorted(tag.name for tag in self.tags)
 
 
-class Favorite(db.Model):
-    """`user` favorited `article`; the composite primary key makes the pair unique."""
+class Favorite(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
+    """`user` favorited `article`; the primary key (user_id, article_id) makes the pair unique
+    and serves "favorites by user"."""
 
     __tablename__ = "favorites"
 
@@ -151,21 +150,20 @@ class Favorite(db.Model):
     )
 
 
-class Comment(db.Model):
+class Comment(db.Model):  # type: ignore[name-defined, misc]  # built at run time, mypy#8603
     """A comment on an article, listed oldest first."""
 
     __tablename__ = "comments"
-    __table_args__ = (
-        Index("ix_comments_article_id_created_at", "article_id", "created_at"),
-        {"sqlite_autoincrement": True},
-    )
+    __table_args__ = (Index(None, "article_id", "created_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     body: Mapped[str] = mapped_column(Text)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_same_as_created_at
+    )
 
-    article: Mapped[Article] = relationship(back_populates="comments", lazy="raise_on_sql")
-    author: Mapped[User] = relationship(lazy="raise_on_sql")
+    article: Mapped[Article] = relationship(back_populates="comments", lazy="raise")
+    author: Mapped[User] = relationship(lazy="raise")

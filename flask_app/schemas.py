@@ -1,41 +1,86 @@
-"""Wire shapes (marshmallow): request validation and response serialisation.
+"""Wire shapes (marshmallow): how request bodies are read, request validation and responses.
 
 Each field reports one message, the first rule it fails in the order presence -> type ->
 length -> format, and every failing field is reported together. Text no database column can
 hold (a NUL character, a lone surrogate) fails the format rule: "is invalid". Input schemas
 take the whole request body and unwrap its envelope (`{"user": {...}}`); query-string schemas
 take `request.args`; output schemas dump one object and the handler writes the envelope.
+Bodies are read by Flask itself (`request.get_json()`), made strict by StrictJSONProvider.
 """
 
 import re
-from datetime import UTC
-from typing import Any, ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar, NoReturn
 
+from flask import request
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 from marshmallow.experimental.context import Context
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import UnsupportedMediaType
 
-from flask_app.models import is_storable_text
+from flask_app.models import MAX_ID, is_storable_text
 
 BLANK = "can't be blank"
 NOT_A_STRING = "must be a string"
 NOT_A_STRING_LIST = "must be a list of strings"
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
-MAX_OFFSET = 2**31 - 1
 
 USERNAME_PATTERN = re.compile(r"\w[\w.-]*")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 DECIMAL_PATTERN = re.compile(r"[0-9]+")
 
 
-def decimal_in_range(text: str, *, minimum: int, maximum: int) -> int | None:
+# --- reading request bodies -------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """The app's `app.json`: strict JSON in, the spec's key order and plain UTF-8 out.
+
+    Python's json module reads NaN and Infinity, guesses UTF-16 or UTF-32 for bytes, and raises
+    RecursionError on deep nesting. The API calls all of these "is not valid JSON", so `loads`
+    turns each into a ValueError, which Flask's request answers with a 400 (as it already does
+    for syntax errors, invalid UTF-8 and integers past Python's digit limit).
+    """
+
+    sort_keys = False
+    ensure_ascii = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_constant", _reject_constant)
+        try:
+            text = s.decode("utf-8") if isinstance(s, bytes) else s  # RFC 8259: UTF-8 only
+            return super().loads(text, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+def json_body() -> Any:
+    """The request's JSON body, for operations that take one.
+
+    415 unless the Content-Type is application/json (a charset parameter is fine), 413 past
+    MAX_CONTENT_LENGTH (raised by Werkzeug while reading), 400 if empty or not valid JSON.
+    """
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    return request.get_json()
+
+
+# --- field rules ------------------------------------------------------------------------------
+
+
+def decimal_in_range(text: object, *, minimum: int, maximum: int) -> int | None:
     """`text` as an int if it is plain decimal digits within [minimum, maximum], else None.
 
     The digits are counted before calling int(), which refuses strings past 4300 digits with a
     ValueError: a number that long is simply out of range.
     """
-    if not DECIMAL_PATTERN.fullmatch(text):
+    if not isinstance(text, str) or not DECIMAL_PATTERN.fullmatch(text):
         return None
     digits = text.lstrip("0") or "0"
     if len(digits) > len(str(maximum)):
@@ -44,8 +89,13 @@ def decimal_in_range(text: str, *, minimum: int, maximum: int) -> int | None:
     return number if minimum <= number <= maximum else None
 
 
+def parse_id(text: object) -> int | None:
+    """A row id from a URL or a token subject, or None when it cannot name a row."""
+    return decimal_in_range(text, minimum=1, maximum=MAX_ID)
+
+
 class Text(fields.String):
-    """A request string checked in the brief's order: blank, type, length, then format.
+    """A request string checked in the spec's order: blank, type, length, then format.
 
     Every string field of every request body is a Text, so the format rule that keeps NUL
     characters and lone surrogates out of the database lives here once. `strip` trims the
@@ -54,7 +104,7 @@ class Text(fields.String):
     None instead of being rejected (bio, image).
     """
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    default_error_messages = {
         "required": BLANK,
         "null": BLANK,
         "invalid": NOT_A_STRING,
@@ -100,13 +150,13 @@ class Text(fields.String):
         return text
 
 
-class TagList(fields.Field):
+class TagList(fields.Field[list[str]]):
     """A list of tag names: trimmed, de-duplicated and sorted; null or non-strings rejected.
 
     Tags follow Text's format rule: one holding a NUL or a lone surrogate is "is invalid".
     """
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    default_error_messages = {
         "null": NOT_A_STRING_LIST,
         "invalid": NOT_A_STRING_LIST,
         "blank": "can't contain blank tags",
@@ -130,7 +180,7 @@ class TagList(fields.Field):
         return sorted(names)
 
 
-class BoundedInteger(fields.Field):
+class BoundedInteger(fields.Field[int]):
     """A query-string integer: plain decimal digits within [minimum, maximum]."""
 
     def __init__(self, *, minimum: int, maximum: int, **kwargs: Any) -> None:
@@ -148,11 +198,15 @@ class BoundedInteger(fields.Field):
         return number
 
 
-class Filter(fields.String):
+class Filter(fields.Field[str | None]):
     """An exact-match filter from the query string; an empty value means no filter (None)."""
 
+    default_error_messages = {"invalid": NOT_A_STRING}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        return super()._deserialize(value, attr, data, **kwargs) or None
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return value or None
 
 
 class EnvelopeSchema(Schema):
@@ -237,10 +291,12 @@ class ProfileSchema(Schema):
 # --- articles --------------------------------------------------------------------------------
 
 
-class Timestamp(fields.Field):
+class Timestamp(fields.Field[datetime]):
     """UTC with milliseconds and a Z suffix: 2026-01-02T03:04:05.678Z."""
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+    def _serialize(
+        self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | None:
         if value is None:
             return None
         moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -303,7 +359,7 @@ class PaginationSchema(QueryStringSchema):
     """GetArticlesFeed query string (and the paging part of GetArticles')."""
 
     limit = BoundedInteger(minimum=1, maximum=100, load_default=20)
-    offset = BoundedInteger(minimum=0, maximum=MAX_OFFSET, load_default=0)
+    offset = BoundedInteger(minimum=0, maximum=MAX_ID, load_default=0)
 
 
 class ArticleFiltersSchema(PaginationSchema):

@@ -172,3 +172,18 @@ def assert_error(response: httpx.Response, status: int, key: str, message: str) 
     body = response.json()
     assert set(body) == {"errors"}, body
     assert body["errors"].get(key) == [message], body
+
+
+def assert_one_error_of(response: httpx.Response, *allowed: tuple[int, str, str]) -> None:
+    """The response is exactly one of the `allowed` (status, key, message) error bodies.
+
+    For the few cases where the spec lets an app choose between two outcomes (a request that is
+    both unauthenticated and malformed); each outcome is still checked in full.
+    """
+    statuses = [status for status, _, _ in allowed]
+    assert response.status_code in statuses, (
+        f"expected one of {statuses}, got {response.status_code}: {response.text}"
+    )
+    for status, key, message in allowed:
+        if response.status_code == status:
+            assert_error(response, status, key, message)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.client import ApiClient, assert_error
+from tests.client import ApiClient, assert_error, assert_one_error_of
 
 pytestmark = pytest.mark.usefixtures("impl")
 
@@ -60,6 +60,55 @@ def test_a_body_over_one_mebibyte_is_a_413(api: ApiClient) -> None:
     body = '{"user": {"username": "big", "email": "big@example.com", "password": "' + filler + '"}}'
     response = api.post("/users", content=body, headers={"Content-Type": "application/json"})
     assert_error(response, 413, "request", "is too large")
+
+
+# The operations that take a body and need a token, and the three ways a body can be unreadable.
+AUTHENTICATED_BODY_OPERATIONS = [
+    ("PUT", "/user"),
+    ("POST", "/articles"),
+    ("PUT", "/articles/some-slug"),
+    ("POST", "/articles/some-slug/comments"),
+]
+UNREADABLE_BODIES = {
+    "not-json": ("{not json", "application/json", (400, "request", "is not valid JSON")),
+    "not-declared-json": ('{"x": 1}', "text/plain", (415, "request", "must be application/json")),
+    "too-large": (
+        '{"x": "' + "y" * (1024 * 1024) + '"}',
+        "application/json",
+        (413, "request", "is too large"),
+    ),
+}
+
+
+@pytest.mark.operation(
+    "UpdateCurrentUser", "CreateArticle", "UpdateArticle", "CreateArticleComment"
+)
+@pytest.mark.parametrize(("method", "path"), AUTHENTICATED_BODY_OPERATIONS)
+@pytest.mark.parametrize("body", sorted(UNREADABLE_BODIES))
+@pytest.mark.parametrize(
+    ("token", "reason"), [(None, "is missing"), ("not.a.jwt", "is invalid")], ids=["none", "bad"]
+)
+def test_unauthenticated_and_unreadable_is_either_error(
+    api: ApiClient, method: str, path: str, body: str, token: str | None, reason: str
+) -> None:
+    """The spec lets the app report the token or the body first, but nothing else (no 404,
+    no 422) and always with the exact body of the error it chose."""
+    content, content_type, body_error = UNREADABLE_BODIES[body]
+    response = api.request(
+        method, path, token=token, content=content, headers={"Content-Type": content_type}
+    )
+    assert_one_error_of(response, (401, "token", reason), body_error)
+
+
+@pytest.mark.operation(
+    "UpdateCurrentUser", "CreateArticle", "UpdateArticle", "CreateArticleComment"
+)
+@pytest.mark.parametrize(("method", "path"), AUTHENTICATED_BODY_OPERATIONS)
+def test_the_token_is_checked_before_the_fields(api: ApiClient, method: str, path: str) -> None:
+    """A readable body with invalid fields, no token: always the 401, never the 422."""
+    payload = {"user": {"email": 1}, "article": {"title": 1}, "comment": {"body": 1}}
+    response = api.request(method, path, json_body=payload)
+    assert_error(response, 401, "token", "is missing")
 
 
 @pytest.mark.operation("CreateArticle")

@@ -1,21 +1,25 @@
 """Articles and Favorites: list, feed, read, write and favorite articles."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from fastapi_app import services
-from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep, json_body
+from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
+from fastapi_app.errors import CLIENT_ERROR_RESPONSES
 from fastapi_app.schemas import (
+    Article,
     ArticleFilters,
+    ArticlePreview,
     MultipleArticlesResponse,
     NewArticleRequest,
     Pagination,
     SingleArticleResponse,
+    StrictJSONRoute,
     UpdateArticleRequest,
 )
 
-router = APIRouter(tags=["Articles"])
+router = APIRouter(tags=["Articles"], route_class=StrictJSONRoute, responses=CLIENT_ERROR_RESPONSES)
 
 
 # Declared before /articles/{slug}, which would otherwise take "feed" for a slug.
@@ -25,19 +29,22 @@ router = APIRouter(tags=["Articles"])
 )
 async def get_articles_feed(
     session: SessionDep, user: CurrentUser, page: Annotated[Pagination, Query()]
-) -> dict[str, Any]:
+) -> MultipleArticlesResponse:
     """Articles by the authors the caller follows, newest first."""
     articles, total = await services.feed_articles(
         session=session, user=user, limit=page.limit, offset=page.offset
     )
-    return {"articles": articles, "articlesCount": total}
+    return MultipleArticlesResponse(
+        articles=[ArticlePreview.model_validate(article) for article in articles],
+        articles_count=total,
+    )
 
 
 # operationId: GetArticles
 @router.get("/articles", operation_id="GetArticles", response_model=MultipleArticlesResponse)
 async def get_articles(
     session: SessionDep, viewer: OptionalUser, filters: Annotated[ArticleFilters, Query()]
-) -> dict[str, Any]:
+) -> MultipleArticlesResponse:
     """Articles newest first, filtered by tag, author and/or favorited; articlesCount is the
     total number of matches, not the page length."""
     articles, total = await services.list_articles(
@@ -49,7 +56,10 @@ async def get_articles(
         limit=filters.limit,
         offset=filters.offset,
     )
-    return {"articles": articles, "articlesCount": total}
+    return MultipleArticlesResponse(
+        articles=[ArticlePreview.model_validate(article) for article in articles],
+        articles_count=total,
+    )
 
 
 # operationId: CreateArticle
@@ -62,8 +72,8 @@ async def get_articles(
 async def create_article(
     session: SessionDep,
     user: CurrentUser,
-    body: Annotated[NewArticleRequest, Depends(json_body(NewArticleRequest))],
-) -> dict[str, Any]:
+    body: NewArticleRequest,
+) -> SingleArticleResponse:
     """Publish an article by the caller."""
     article = await services.create_article(
         session=session,
@@ -73,15 +83,17 @@ async def create_article(
         body=body.article.body,
         tag_list=body.article.tag_list,
     )
-    return {"article": article}
+    return SingleArticleResponse(article=Article.model_validate(article))
 
 
 # operationId: GetArticle
 @router.get("/articles/{slug}", operation_id="GetArticle", response_model=SingleArticleResponse)
-async def get_article(slug: str, session: SessionDep, viewer: OptionalUser) -> dict[str, Any]:
+async def get_article(
+    slug: str, session: SessionDep, viewer: OptionalUser
+) -> SingleArticleResponse:
     """One article, with the body."""
     article = await services.get_article(session=session, viewer=viewer, slug=slug)
-    return {"article": article}
+    return SingleArticleResponse(article=Article.model_validate(article))
 
 
 # operationId: UpdateArticle
@@ -90,13 +102,12 @@ async def update_article(
     slug: str,
     session: SessionDep,
     user: CurrentUser,
-    body: Annotated[UpdateArticleRequest, Depends(json_body(UpdateArticleRequest))],
-) -> dict[str, Any]:
+    body: UpdateArticleRequest,
+) -> SingleArticleResponse:
     """Change the fields sent (author only)."""
-    article = await services.update_article(
-        session=session, user=user, slug=slug, changes=body.article.model_dump()
-    )
-    return {"article": article}
+    changes = body.article.model_dump(exclude_unset=True)
+    article = await services.update_article(session=session, user=user, slug=slug, changes=changes)
+    return SingleArticleResponse(article=Article.model_validate(article))
 
 
 # operationId: DeleteArticle
@@ -120,10 +131,10 @@ async def delete_article(slug: str, session: SessionDep, user: CurrentUser) -> N
 )
 async def create_article_favorite(
     slug: str, session: SessionDep, user: CurrentUser
-) -> dict[str, Any]:
+) -> SingleArticleResponse:
     """Favorite an article (idempotent; any request body is ignored)."""
     article = await services.favorite_article(session=session, user=user, slug=slug)
-    return {"article": article}
+    return SingleArticleResponse(article=Article.model_validate(article))
 
 
 # operationId: DeleteArticleFavorite
@@ -135,7 +146,7 @@ async def create_article_favorite(
 )
 async def delete_article_favorite(
     slug: str, session: SessionDep, user: CurrentUser
-) -> dict[str, Any]:
+) -> SingleArticleResponse:
     """Unfavorite an article (idempotent)."""
     article = await services.unfavorite_article(session=session, user=user, slug=slug)
-    return {"article": article}
+    return SingleArticleResponse(article=Article.model_validate(article))

@@ -1,14 +1,22 @@
 """Comments: list, add and delete the comments of an article."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from fastapi_app import services
-from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep, json_body
-from fastapi_app.schemas import MultipleCommentsResponse, NewCommentRequest, SingleCommentResponse
+from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
+from fastapi_app.errors import CLIENT_ERROR_RESPONSES
+from fastapi_app.schemas import (
+    Comment,
+    CommentId,
+    MultipleCommentsResponse,
+    NewCommentRequest,
+    SingleCommentResponse,
+    StrictJSONRoute,
+)
 
-router = APIRouter(tags=["Comments"])
+router = APIRouter(tags=["Comments"], route_class=StrictJSONRoute, responses=CLIENT_ERROR_RESPONSES)
 
 
 # operationId: GetArticleComments
@@ -19,10 +27,12 @@ router = APIRouter(tags=["Comments"])
 )
 async def get_article_comments(
     slug: str, session: SessionDep, viewer: OptionalUser
-) -> dict[str, Any]:
+) -> MultipleCommentsResponse:
     """The article's comments, oldest first."""
     comments = await services.list_comments(session=session, viewer=viewer, slug=slug)
-    return {"comments": comments}
+    return MultipleCommentsResponse(
+        comments=[Comment.model_validate(comment) for comment in comments]
+    )
 
 
 # operationId: CreateArticleComment
@@ -36,13 +46,13 @@ async def create_article_comment(
     slug: str,
     session: SessionDep,
     user: CurrentUser,
-    body: Annotated[NewCommentRequest, Depends(json_body(NewCommentRequest))],
-) -> dict[str, Any]:
+    body: NewCommentRequest,
+) -> SingleCommentResponse:
     """Comment on an article as the caller."""
     comment = await services.add_comment(
         session=session, author=user, slug=slug, body=body.comment.body
     )
-    return {"comment": comment}
+    return SingleCommentResponse(comment=Comment.model_validate(comment))
 
 
 # operationId: DeleteArticleComment
@@ -54,8 +64,7 @@ async def create_article_comment(
 )
 async def delete_article_comment(
     slug: str,
-    # Taken as text: an id that is not a number is a 404 "comment not found", not a 422.
-    comment_id: Annotated[str, Path(alias="id")],
+    comment_id: Annotated[CommentId, Path(alias="id")],
     session: SessionDep,
     user: CurrentUser,
 ) -> None:

@@ -1,14 +1,13 @@
 """Profile: view, follow and unfollow users."""
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from fastapi_app import services
 from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
-from fastapi_app.schemas import ProfileResponse
+from fastapi_app.errors import CLIENT_ERROR_RESPONSES
+from fastapi_app.schemas import Profile, ProfileResponse, StrictJSONRoute
 
-router = APIRouter(tags=["Profile"])
+router = APIRouter(tags=["Profile"], route_class=StrictJSONRoute, responses=CLIENT_ERROR_RESPONSES)
 
 
 # operationId: GetProfileByUsername
@@ -17,10 +16,10 @@ router = APIRouter(tags=["Profile"])
 )
 async def get_profile_by_username(
     username: str, session: SessionDep, viewer: OptionalUser
-) -> dict[str, Any]:
+) -> ProfileResponse:
     """A user's public profile; `following` is relative to the caller (false if anonymous)."""
     profile = await services.get_profile(session=session, viewer=viewer, username=username)
-    return {"profile": profile}
+    return ProfileResponse(profile=Profile.model_validate(profile))
 
 
 # operationId: FollowUserByUsername
@@ -31,10 +30,10 @@ async def get_profile_by_username(
 )
 async def follow_user_by_username(
     username: str, session: SessionDep, user: CurrentUser
-) -> dict[str, Any]:
+) -> ProfileResponse:
     """Follow a user (idempotent; any request body is ignored)."""
     profile = await services.follow_user(session=session, user=user, username=username)
-    return {"profile": profile}
+    return ProfileResponse(profile=Profile.model_validate(profile))
 
 
 # operationId: UnfollowUserByUsername
@@ -45,7 +44,7 @@ async def follow_user_by_username(
 )
 async def unfollow_user_by_username(
     username: str, session: SessionDep, user: CurrentUser
-) -> dict[str, Any]:
+) -> ProfileResponse:
     """Unfollow a user (idempotent)."""
     profile = await services.unfollow_user(session=session, user=user, username=username)
-    return {"profile": profile}
+    return ProfileResponse(profile=Profile.model_validate(profile))

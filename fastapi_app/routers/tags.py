@@ -1,18 +1,16 @@
 """Tags: the tags in use."""
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from fastapi_app import services
 from fastapi_app.dependencies import SessionDep
-from fastapi_app.schemas import TagsResponse
+from fastapi_app.schemas import StrictJSONRoute, TagsResponse
 
-router = APIRouter(tags=["Tags"])
+router = APIRouter(tags=["Tags"], route_class=StrictJSONRoute)
 
 
 # operationId: GetTags
 @router.get("/tags", operation_id="GetTags", response_model=TagsResponse)
-async def get_tags(session: SessionDep) -> dict[str, Any]:
+async def get_tags(session: SessionDep) -> TagsResponse:
     """Every tag on at least one article, most used first, then by name."""
-    return {"tags": await services.list_tags(session=session)}
+    return TagsResponse(tags=await services.list_tags(session=session))

@@ -1,8 +1,6 @@
 """User and Authentication: register, log in, read and update the current user."""
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from fastapi_app import services
 from fastapi_app.dependencies import (
@@ -11,18 +9,23 @@ from fastapi_app.dependencies import (
     ReadSessionDep,
     SessionDep,
     SettingsDep,
-    json_body,
 )
+from fastapi_app.errors import CLIENT_ERROR_RESPONSES
 from fastapi_app.schemas import (
     LoginUserRequest,
     NewUserRequest,
+    StrictJSONRoute,
     UpdateUserRequest,
     User,
     UserResponse,
 )
 from fastapi_app.security import create_access_token
 
-router = APIRouter(tags=["User and Authentication"])
+router = APIRouter(
+    tags=["User and Authentication"],
+    route_class=StrictJSONRoute,
+    responses=CLIENT_ERROR_RESPONSES,
+)
 
 
 # operationId: Login
@@ -30,13 +33,13 @@ router = APIRouter(tags=["User and Authentication"])
 async def login(
     session: ReadSessionDep,
     settings: SettingsDep,
-    body: Annotated[LoginUserRequest, Depends(json_body(LoginUserRequest))],
-) -> dict[str, Any]:
+    body: LoginUserRequest,
+) -> UserResponse:
     """Exchange email and password for the user and a fresh token."""
     user = await services.authenticate(
         session=session, email=body.user.email, password=body.user.password
     )
-    return {"user": User.with_token(user, create_access_token(user.id, settings))}
+    return UserResponse(user=User.with_token(user, create_access_token(user.id, settings)))
 
 
 # operationId: CreateUser
@@ -49,8 +52,8 @@ async def login(
 async def create_user(
     session: SessionDep,
     settings: SettingsDep,
-    body: Annotated[NewUserRequest, Depends(json_body(NewUserRequest))],
-) -> dict[str, Any]:
+    body: NewUserRequest,
+) -> UserResponse:
     """Register a user and log them in (201 with a fresh token)."""
     user = await services.register_user(
         session=session,
@@ -58,14 +61,14 @@ async def create_user(
         email=body.user.email,
         password=body.user.password,
     )
-    return {"user": User.with_token(user, create_access_token(user.id, settings))}
+    return UserResponse(user=User.with_token(user, create_access_token(user.id, settings)))
 
 
 # operationId: GetCurrentUser
 @router.get("/user", operation_id="GetCurrentUser", response_model=UserResponse)
-async def get_current_user(user: CurrentUser, token: CurrentToken) -> dict[str, Any]:
+async def get_current_user(user: CurrentUser, token: CurrentToken) -> UserResponse:
     """The caller, with the token they presented."""
-    return {"user": User.with_token(user, token)}
+    return UserResponse(user=User.with_token(user, token))
 
 
 # operationId: UpdateCurrentUser
@@ -74,8 +77,9 @@ async def update_current_user(
     session: SessionDep,
     user: CurrentUser,
     token: CurrentToken,
-    body: Annotated[UpdateUserRequest, Depends(json_body(UpdateUserRequest))],
-) -> dict[str, Any]:
+    body: UpdateUserRequest,
+) -> UserResponse:
     """Change the fields sent (an empty object changes nothing)."""
-    user = await services.update_user(session=session, user=user, changes=body.user.model_dump())
-    return {"user": User.with_token(user, token)}
+    changes = body.user.model_dump(exclude_unset=True)
+    user = await services.update_user(session=session, user=user, changes=changes)
+    return UserResponse(user=User.with_token(user, token))

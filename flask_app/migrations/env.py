@@ -7,10 +7,11 @@ first creates the database file's directory, so a fresh checkout can migrate str
 import logging
 from logging.config import fileConfig
 from pathlib import Path
+from typing import Any
 
 from alembic import context
 from flask import current_app
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 config = context.config
 if config.config_file_name is not None:
@@ -23,7 +24,8 @@ target_metadata = migrate_ext.db.metadata
 
 
 def get_engine() -> Engine:
-    return migrate_ext.db.engine
+    engine: Engine = migrate_ext.db.engine
+    return engine
 
 
 def ensure_sqlite_directory(engine: Engine) -> None:
@@ -44,7 +46,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     """Apply migrations over a live connection."""
 
-    def skip_empty_autogenerate(context_, revision, directives):  # type: ignore[no-untyped-def]
+    def skip_empty_autogenerate(_context: Any, _revision: Any, directives: list[Any]) -> None:
+        """`flask db migrate` writes no file when the models and the database agree."""
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
             directives[:] = []
             logger.info("No changes in schema detected.")
@@ -54,13 +57,33 @@ def run_migrations_online() -> None:
     engine = get_engine()
     ensure_sqlite_directory(engine)
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            **conf_args,  # Flask-Migrate's defaults: compare_type and render_as_batch on
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _set_foreign_keys(connection, enforced=False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                **conf_args,  # Flask-Migrate's defaults: compare_type and render_as_batch on
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migrated database breaks its foreign keys: {broken}")
+        finally:
+            if sqlite:  # the connection goes back to the app's pool
+                _set_foreign_keys(connection, enforced=True)
+
+
+def _set_foreign_keys(connection: Connection, *, enforced: bool) -> None:
+    """SQLite only. Batch migrations copy a table and drop the original; with foreign keys
+    enforced, dropping a table that others reference would delete their rows (ON DELETE
+    CASCADE). The pragma is ignored inside a transaction, so it is set between them."""
+    connection.commit()
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+    connection.commit()
 
 
 if context.is_offline_mode():

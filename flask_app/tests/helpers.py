@@ -18,7 +18,8 @@ def register(client: FlaskClient, username: str, password: str = "password123") 
         },
     )
     assert response.status_code == 201, response.get_json()
-    return response.get_json()["user"]["token"]
+    token: str = response.get_json()["user"]["token"]
+    return token
 
 
 def create_article(client: FlaskClient, token: str, **fields: Any) -> dict[str, Any]:
@@ -26,4 +27,5 @@ def create_article(client: FlaskClient, token: str, **fields: Any) -> dict[str, 
     article = {"title": "A title", "description": "About it", "body": "The body"} | fields
     response = client.post("/api/articles", json={"article": article}, headers=auth(token))
     assert response.status_code == 201, response.get_json()
-    return response.get_json()["article"]
+    created: dict[str, Any] = response.get_json()["article"]
+    return created

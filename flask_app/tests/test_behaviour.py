@@ -8,6 +8,7 @@ import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
@@ -21,7 +22,8 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def errors(response: TestResponse) -> dict[str, list[str]]:
-    return response.get_json()["errors"]
+    body: dict[str, dict[str, list[str]]] = response.get_json()
+    return body["errors"]
 
 
 def test_register_login_and_token_echo(client: FlaskClient) -> None:
@@ -285,7 +287,7 @@ def test_seed_loads_once_through_the_services(app: Flask, tmp_path: Path) -> Non
 def test_unexpected_errors_are_a_500_without_details(app: Flask) -> None:
     """A bug gives the generic 500 body; the traceback goes to the log only."""
 
-    def boom() -> None:
+    def boom() -> ResponseReturnValue:
         raise RuntimeError("secret detail")
 
     app.add_url_rule("/api/boom", view_func=boom)

@@ -11,10 +11,10 @@ from flask_app.schemas import (
     NewArticleSchema,
     PaginationSchema,
     UpdateArticleSchema,
+    json_body,
 )
-from flask_app.views import json_body
 
-bp = Blueprint("articles", __name__, url_prefix="/api")
+bp = Blueprint("articles", __name__)
 
 # List items carry every Article key except the body.
 LIST_ITEM_EXCLUDE = ("body",)

@@ -5,16 +5,9 @@ from flask.typing import ResponseReturnValue
 
 from flask_app import services
 from flask_app.auth import login_optional, login_required
-from flask_app.models import MAX_ID
-from flask_app.schemas import CommentSchema, NewCommentSchema, decimal_in_range
-from flask_app.views import json_body
+from flask_app.schemas import CommentSchema, NewCommentSchema, json_body, parse_id
 
-bp = Blueprint("comments", __name__, url_prefix="/api")
-
-
-def _comment_id(raw: str) -> int | None:
-    """The path's comment id, or None when it cannot name a comment (then: comment not found)."""
-    return decimal_in_range(raw, minimum=1, maximum=MAX_ID)
+bp = Blueprint("comments", __name__)
 
 
 # operationId: GetArticleComments
@@ -41,5 +34,5 @@ def create_article_comment(slug: str) -> ResponseReturnValue:
 @login_required
 def delete_article_comment(slug: str, id: str) -> ResponseReturnValue:
     """Delete a comment (its author only)."""
-    services.delete_comment(user=g.current_user, slug=slug, comment_id=_comment_id(id))
+    services.delete_comment(user=g.current_user, slug=slug, comment_id=parse_id(id))
     return "", 204

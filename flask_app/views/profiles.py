@@ -7,7 +7,7 @@ from flask_app import services
 from flask_app.auth import login_optional, login_required
 from flask_app.schemas import ProfileSchema
 
-bp = Blueprint("profiles", __name__, url_prefix="/api")
+bp = Blueprint("profiles", __name__)
 
 
 # operationId: GetProfileByUsername

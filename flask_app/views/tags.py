@@ -5,7 +5,7 @@ from flask.typing import ResponseReturnValue
 
 from flask_app import services
 
-bp = Blueprint("tags", __name__, url_prefix="/api")
+bp = Blueprint("tags", __name__)
 
 
 # operationId: GetTags

@@ -11,10 +11,10 @@ from flask_app.schemas import (
     TokenContext,
     UpdateUserSchema,
     UserSchema,
+    json_body,
 )
-from flask_app.views import json_body
 
-bp = Blueprint("users", __name__, url_prefix="/api")
+bp = Blueprint("users", __name__)
 
 
 # operationId: Login

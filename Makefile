@@ -149,7 +149,7 @@ migration-fastapi: $(STAMP) ## New FastAPI migration from the models: MESSAGE="w
 	  --autogenerate -m "$(MESSAGE)" --rev-id $(call next_revision,fastapi_app)
 	rm -f $(MIGRATION_DB)*
 
-lint: $(STAMP) ## ruff check + format check
+lint: $(STAMP) typecheck ## ruff check + format check, and mypy (make typecheck)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

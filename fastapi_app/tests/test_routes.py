@@ -42,7 +42,9 @@ def marker_above(route: RouteContext) -> str | None:
     """The `# operationId: X` comment on the line right above the handler's first decorator."""
     assert route.endpoint is not None
     _, first_line = inspect.getsourcelines(route.endpoint)
-    module_lines = inspect.getsource(inspect.getmodule(route.endpoint)).splitlines()
+    module = inspect.getmodule(route.endpoint)
+    assert module is not None
+    module_lines = inspect.getsource(module).splitlines()
     match = re.fullmatch(r"# operationId: (\w+)", module_lines[first_line - 2].strip())
     return match.group(1) if match else None
 

@@ -2,6 +2,7 @@
 
 import inspect
 import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,9 +18,9 @@ def snake_case(operation_id: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
 
 
-def marker_of(view: object) -> str | None:
+def marker_of(view: Callable[..., object]) -> str | None:
     """The `# operationId: X` comment on the line directly above the handler's decorators."""
-    function = inspect.unwrap(view)  # type: ignore[arg-type]
+    function = inspect.unwrap(view)
     _, first_line = inspect.getsourcelines(function)  # 1-based line of the first decorator
     lines = Path(inspect.getfile(function)).read_text(encoding="utf-8").splitlines()
     match = MARKER.search(lines[first_line - 2]) if first_line >= 2 else None

@@ -14,9 +14,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from tools.apps import APPS, REPO_ROOT, Operation, locate, routes, spec_operations
 from tools.compare import build_site, main
+from tools.parity import FILE_PAIRS, parity
 from tools.tables import code_lines, parse_lock, results_table
 
 SPEC = spec_operations()
@@ -222,6 +224,16 @@ def test_the_site_has_a_page_per_operation_and_the_tables(
         assert f"op/{operation.operation_id}.html#django" in index_links
     assert "tables.html" in index_links
     assert (site / "tables.md").read_text(encoding="utf-8").count("###") == 4
+
+
+def test_the_parity_page_shows_each_twin_file_with_its_figure_and_diff(site: Path) -> None:
+    text = (site / "parity.html").read_text(encoding="utf-8")
+    for name in FILE_PAIRS:
+        figure = parity(name)
+        assert f"{name}: {figure.ratio * 100:.1f}% identical" in text
+        assert f"flask_app/{name} → fastapi_app/{name}" in text
+        changed = [line for line in figure.diff if line.startswith(("+", "-"))]
+        assert all(str(escape(line)) in text for line in changed)
 
 
 def test_the_site_has_no_broken_internal_links(

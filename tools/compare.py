@@ -29,6 +29,7 @@ from pygments.formatters import HtmlFormatter, NullFormatter, Terminal256Formatt
 from pygments.lexers import PythonLexer
 
 from tools.apps import APPS, Code, Found, Operation, locate, spec_operations
+from tools.parity import FILE_PAIRS, parity
 from tools.tables import BUILD, all_tables, markdown
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -135,6 +136,7 @@ def build_site(out: Path, build: Path = BUILD, progress: Callable[[str], None] =
     pages: dict[str, tuple[str, dict[str, Any]]] = {
         "index.html": ("Operations", {"by_tag": by_tag(operations), "found": found}),
         "tables.html": ("Tables", {"tables": tables}),
+        "parity.html": ("Parity", {"pairs": [parity(name) for name in FILE_PAIRS]}),
     }
     nav = [(name, title) for name, (title, _) in pages.items()]
     for name, (title, context) in pages.items():

@@ -380,7 +380,7 @@ class ArticleSerializer(serializers.ModelSerializer[Article]):
         return sorted(tag.name for tag in article.tags.all())
 
 
-class ArticleListItemSerializer(ArticleSerializer):
+class ArticlePreviewSerializer(ArticleSerializer):
     """An article in a list (GetArticles, GetArticlesFeed): the same without `body`."""
 
     class Meta(ArticleSerializer.Meta):

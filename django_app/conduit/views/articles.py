@@ -12,7 +12,7 @@ from django_app.conduit.parsers import json_body
 from django_app.conduit.permissions import IsAuthorOrReadOnly
 from django_app.conduit.serializers import (
     ArticleFiltersSerializer,
-    ArticleListItemSerializer,
+    ArticlePreviewSerializer,
     ArticleSerializer,
     NewArticleRequestSerializer,
     PaginationSerializer,
@@ -32,7 +32,7 @@ class ArticleListView(ConduitAPIView):
         filters = ArticleFiltersSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         articles, total = services.list_articles(viewer=request.user, **filters.validated_data)
-        articles_data = ArticleListItemSerializer(articles, many=True).data
+        articles_data = ArticlePreviewSerializer(articles, many=True).data
         return Response({"articles": articles_data, "articlesCount": total})
 
     # operationId: CreateArticle
@@ -55,7 +55,7 @@ class ArticleFeedView(ConduitAPIView):
         page = PaginationSerializer(data=request.query_params)
         page.is_valid(raise_exception=True)
         articles, total = services.feed_articles(user=request.user, **page.validated_data)
-        articles_data = ArticleListItemSerializer(articles, many=True).data
+        articles_data = ArticlePreviewSerializer(articles, many=True).data
         return Response({"articles": articles_data, "articlesCount": total})
 
 

@@ -53,7 +53,7 @@ class CommentDetailView(ConduitAPIView, GenericAPIView[Comment]):
     permission_classes = [IsAuthenticated, IsAuthorOrReadOnly]
     # The resource a 404 names (exceptions.not_found); get_queryset narrows it to one article.
     queryset = Comment.objects.all()
-    lookup_url_kwarg = "comment_id"
+    lookup_url_kwarg = "id"
     # The id is plain decimal digits within the primary key's range, as in the other two apps.
     lookup_value_field = BoundedIntegerField(minimum=1, maximum=MAX_ID)
     filter_backends = [LookupValueFilter]
@@ -63,7 +63,7 @@ class CommentDetailView(ConduitAPIView, GenericAPIView[Comment]):
         return services.article_comments(slug=self.kwargs["slug"])
 
     # operationId: DeleteArticleComment
-    def delete(self, request: AuthenticatedRequest, slug: str, comment_id: str) -> Response:
+    def delete(self, request: AuthenticatedRequest, slug: str, id: str) -> Response:
         """Delete your comment."""
         services.delete_comment(comment=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

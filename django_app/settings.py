@@ -136,6 +136,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 AUTH_USER_MODEL = "conduit.User"
 
+# The admin's session and CSRF cookies (SameSite=Lax and the session's HttpOnly are Django's
+# defaults): the CSRF one is kept from scripts too, and both go over HTTPS only in production.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = APP_ENV == "production"
+
 PASSWORD_HASHERS = [
     "django_app.conduit.hashers.Argon2idHasher",
 ]

@@ -284,8 +284,8 @@ class FilterField(serializers.Field[str | None, str, str, Any]):
     simply matches nothing (ArticleQuerySet.matching).
     """
 
-    def __init__(self) -> None:
-        super().__init__(required=False, default=None)
+    def __init__(self, *, help_text: str) -> None:
+        super().__init__(required=False, default=None, help_text=help_text)
 
     def to_internal_value(self, data: str) -> str | None:
         """The value, or None for an empty one."""
@@ -310,19 +310,23 @@ class QueryStringSerializer(serializers.Serializer[None]):
 class PaginationSerializer(QueryStringSerializer):
     """GetArticlesFeed's query string (and the paging part of GetArticles')."""
 
-    limit = BoundedIntegerField(minimum=1, maximum=MAX_LIMIT, default=20)
-    offset = BoundedIntegerField(minimum=0, maximum=MAX_OFFSET, default=0)
+    limit = BoundedIntegerField(
+        minimum=1, maximum=MAX_LIMIT, default=20, help_text="How many articles to return."
+    )
+    offset = BoundedIntegerField(
+        minimum=0, maximum=MAX_OFFSET, default=0, help_text="How many matching articles to skip."
+    )
 
 
 class ArticleFiltersSerializer(PaginationSerializer):
     """GetArticles' query string: AND-combined exact-match filters, then paging."""
 
-    tag = FilterField()
-    author = FilterField()
-    favorited = FilterField()
+    tag = FilterField(help_text="Only articles with this tag.")
+    author = FilterField(help_text="Only articles by this username.")
+    favorited = FilterField(help_text="Only articles favorited by this username.")
 
 
-# Output shapes.
+# Output shapes: read-only, and so documented with every field present (required).
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -333,6 +337,7 @@ class UserSerializer(serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["email", "token", "username", "bio", "image"]
+        read_only_fields = fields
 
     def get_token(self, user: User) -> str:
         """The token passed in the serializer context."""
@@ -348,6 +353,7 @@ class ProfileSerializer(serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["username", "bio", "image", "following"]
+        read_only_fields = fields
 
 
 class ArticleSerializer(serializers.ModelSerializer[Article]):
@@ -374,17 +380,19 @@ class ArticleSerializer(serializers.ModelSerializer[Article]):
             "favoritesCount",
             "author",
         ]
+        read_only_fields = fields
 
     def get_tag_list(self, article: Article) -> list[str]:
         """Names of the prefetched tags, in code-point order whatever the database's collation."""
         return sorted(tag.name for tag in article.tags.all())
 
 
-class ArticleListItemSerializer(ArticleSerializer):
+class ArticlePreviewSerializer(ArticleSerializer):
     """An article in a list (GetArticles, GetArticlesFeed): the same without `body`."""
 
     class Meta(ArticleSerializer.Meta):
         fields = [name for name in ArticleSerializer.Meta.fields if name != "body"]
+        read_only_fields = fields
 
 
 class CommentSerializer(serializers.ModelSerializer[Comment]):
@@ -397,3 +405,4 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
     class Meta:
         model = Comment
         fields = ["id", "createdAt", "updatedAt", "body", "author"]
+        read_only_fields = fields

@@ -20,7 +20,7 @@ urlpatterns = [
     ),
     path("articles/<str:slug>/comments", comments.CommentListView.as_view(), name="comments"),
     path(
-        "articles/<str:slug>/comments/<str:comment_id>",
+        "articles/<str:slug>/comments/<str:id>",
         comments.CommentDetailView.as_view(),
         name="comment",
     ),

@@ -32,11 +32,22 @@ class SeedTests(TestCase):
             "favorites": Favorite.objects.count(),
             "comments": Comment.objects.count(),
         }
-        self.assertEqual(counts, {kind: len(data[kind]) for kind in counts})
+        expected = {kind: len(data[kind]) for kind in counts} | {"users": len(data["users"]) + 1}
+        self.assertEqual(counts, expected)
         self.assertIn("already has users", self.seed())
-        self.assertEqual(User.objects.count(), len(data["users"]))
+        self.assertEqual(User.objects.count(), len(data["users"]) + 1)
         user = data["users"][0]
         self.assertTrue(User.objects.get(email=user["email"]).check_password(user["password"]))
+        self.assertFalse(User.objects.get(email=user["email"]).is_staff)
+
+    def test_seeds_the_staff_login_as_a_superuser(self) -> None:
+        self.seed()
+        staff = json.loads(DEMO_DATA.read_text(encoding="utf-8"))["staff"]
+        user = User.objects.get(email=staff["email"])
+        self.assertEqual(user.username, staff["username"])
+        self.assertTrue(user.check_password(staff["password"]))
+        self.assertTrue(user.is_active and user.is_staff and user.is_superuser)
+        self.assertEqual(User.objects.filter(is_staff=True).count(), 1)
 
     def test_seed_0_does_nothing(self) -> None:
         self.assertIn("SEED=0", self.seed(enabled=False))

@@ -1,12 +1,13 @@
 """Comments: list, add and delete comments on an article."""
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
-from django_app.conduit import services
+from django_app.conduit import openapi, services
 from django_app.conduit.authentication import AuthenticatedRequest, ViewerRequest
 from django_app.conduit.models import Comment
 from django_app.conduit.parsers import json_body
@@ -26,12 +27,27 @@ class CommentListView(ConduitAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     # operationId: GetArticleComments
+    @extend_schema(
+        operation_id="GetArticleComments",
+        tags=["Comments"],
+        summary="Comments on an article",
+        parameters=[openapi.SLUG],
+        responses={200: openapi.COMMENTS, **openapi.errors(401, 404)},
+    )
     def get(self, request: ViewerRequest, slug: str) -> Response:
         """An article's comments, oldest first."""
         comments = services.list_comments(viewer=request.user, slug=slug)
         return Response({"comments": CommentSerializer(comments, many=True).data})
 
     # operationId: CreateArticleComment
+    @extend_schema(
+        operation_id="CreateArticleComment",
+        tags=["Comments"],
+        summary="Comment on an article",
+        parameters=[openapi.SLUG],
+        request=NewCommentRequestSerializer,
+        responses={201: openapi.COMMENT, **openapi.errors(401, 404, *openapi.BODY_ERRORS)},
+    )
     def post(self, request: AuthenticatedRequest, slug: str) -> Response:
         """Comment on an article."""
         serializer = NewCommentRequestSerializer(data=json_body(request))
@@ -53,7 +69,7 @@ class CommentDetailView(ConduitAPIView, GenericAPIView[Comment]):
     permission_classes = [IsAuthenticated, IsAuthorOrReadOnly]
     # The resource a 404 names (exceptions.not_found); get_queryset narrows it to one article.
     queryset = Comment.objects.all()
-    lookup_url_kwarg = "comment_id"
+    lookup_url_kwarg = "id"
     # The id is plain decimal digits within the primary key's range, as in the other two apps.
     lookup_value_field = BoundedIntegerField(minimum=1, maximum=MAX_ID)
     filter_backends = [LookupValueFilter]
@@ -63,7 +79,14 @@ class CommentDetailView(ConduitAPIView, GenericAPIView[Comment]):
         return services.article_comments(slug=self.kwargs["slug"])
 
     # operationId: DeleteArticleComment
-    def delete(self, request: AuthenticatedRequest, slug: str, comment_id: str) -> Response:
+    @extend_schema(
+        operation_id="DeleteArticleComment",
+        tags=["Comments"],
+        summary="Delete a comment",
+        parameters=[openapi.SLUG, openapi.COMMENT_ID],
+        responses={204: openapi.DELETED, **openapi.errors(401, 403, 404)},
+    )
+    def delete(self, request: AuthenticatedRequest, slug: str, id: str) -> Response:
         """Delete your comment."""
         services.delete_comment(comment=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,11 +1,12 @@
 """User and Authentication: register, log in, read and update the current user."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django_app.conduit import services
+from django_app.conduit import openapi, services
 from django_app.conduit.authentication import AuthenticatedRequest, issue_token
 from django_app.conduit.parsers import json_body
 from django_app.conduit.serializers import (
@@ -25,6 +26,13 @@ class UsersView(ConduitAPIView):
     permission_classes = [AllowAny]
 
     # operationId: CreateUser
+    @extend_schema(
+        operation_id="CreateUser",
+        tags=["User and Authentication"],
+        summary="Register a new user",
+        request=NewUserRequestSerializer,
+        responses={201: openapi.USER, **openapi.errors(409, *openapi.BODY_ERRORS)},
+    )
     def post(self, request: Request) -> Response:
         """Register an account; answers with a fresh token."""
         serializer = NewUserRequestSerializer(data=json_body(request))
@@ -42,6 +50,13 @@ class LoginView(ConduitAPIView):
     permission_classes = [AllowAny]
 
     # operationId: Login
+    @extend_schema(
+        operation_id="Login",
+        tags=["User and Authentication"],
+        summary="Existing user login",
+        request=LoginUserRequestSerializer,
+        responses={200: openapi.USER, **openapi.errors(401, *openapi.BODY_ERRORS)},
+    )
     def post(self, request: Request) -> Response:
         """Exchange email and password for a fresh token."""
         serializer = LoginUserRequestSerializer(data=json_body(request))
@@ -54,6 +69,12 @@ class CurrentUserView(ConduitAPIView):
     """GET and PUT /api/user; both answer with the token the request presented."""
 
     # operationId: GetCurrentUser
+    @extend_schema(
+        operation_id="GetCurrentUser",
+        tags=["User and Authentication"],
+        summary="Get current user",
+        responses={200: openapi.USER, **openapi.errors(401)},
+    )
     def get(self, request: AuthenticatedRequest) -> Response:
         """The signed-in user."""
         return Response(
@@ -61,6 +82,13 @@ class CurrentUserView(ConduitAPIView):
         )
 
     # operationId: UpdateCurrentUser
+    @extend_schema(
+        operation_id="UpdateCurrentUser",
+        tags=["User and Authentication"],
+        summary="Update current user",
+        request=UpdateUserRequestSerializer,
+        responses={200: openapi.USER, **openapi.errors(401, 409, *openapi.BODY_ERRORS)},
+    )
     def put(self, request: AuthenticatedRequest) -> Response:
         """Change any of username, email, password, bio, image."""
         serializer = UpdateUserRequestSerializer(data=json_body(request))

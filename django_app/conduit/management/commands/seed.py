@@ -1,8 +1,9 @@
 """`seed`: load the shared demo data into an empty database, through the API's own rules.
 
 Every record goes through the same serializers and services as an API request, so the demo data
-obeys the field rules, slugs and timestamps of real data. Nothing happens when SEED=0 or when
-the database already has users, so re-running never duplicates anything.
+obeys the field rules, slugs and timestamps of real data; the `staff` login is created as
+`createsuperuser` creates one, a superuser who may do everything in the admin. Nothing happens
+when SEED=0 or when the database already has users, so re-running never duplicates anything.
 """
 
 import json
@@ -60,7 +61,7 @@ class Command(BaseCommand):
         self.stdout.write(f"seeding {kind} {done}/{done}")
 
     def seed(self, data: dict[str, Any]) -> None:
-        """Create every record in dependency order."""
+        """Create every record in dependency order, then the staff login."""
         users: dict[str, User] = {}
         for record in data["users"]:
             user = services.register_user(**validated(NewUserSerializer, record))
@@ -93,3 +94,6 @@ class Command(BaseCommand):
                 **validated(NewCommentSerializer, record),
             )
         self.progress("comments", len(data["comments"]))
+
+        User.objects.create_superuser(**validated(NewUserSerializer, data["staff"]))
+        self.progress("staff", 1)

@@ -50,7 +50,7 @@ run-django: $(STAMP) | $(DB_DIR) ## Run the Django app (default port 8002)
 	@echo "Django Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py migrate --noinput
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py seed
-	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py runserver 127.0.0.1:$(PORT) --insecure
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py runserver 127.0.0.1:$(PORT)
 
 run-fastapi: PORT ?= $(FASTAPI_PORT)
 run-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3

@@ -259,10 +259,14 @@ def locate(app: App, operation: Operation) -> Found:
         found.problems.append(f"{handler.name} declares operation_id={handler.operation_id!r}")
 
     whole = source(handler.function, handler.name)
-    def_line = ast.parse(textwrap.dedent("\n".join(whole.lines))).body[0].lineno
-    decorators = Code(whole.path, whole.start, whole.lines[: def_line - 1], "route decorators")
-    found.route = [decorators] if decorators.lines else handler.urlconf
-    found.handler_code = Code(whole.path, whole.start + def_line - 1, whole.lines[def_line - 1 :])
+    if handler.urlconf:  # Django: the URLconf routes; decorators (docs) belong to the handler
+        found.route, found.handler_code = handler.urlconf, whole
+    else:  # Flask and FastAPI: the route is declared by the handler's decorators
+        def_line = ast.parse(textwrap.dedent("\n".join(whole.lines))).body[0].lineno
+        route = Code(whole.path, whole.start, whole.lines[: def_line - 1], "route decorators")
+        found.route = [route]
+        start, lines = whole.start + def_line - 1, whole.lines[def_line - 1 :]
+        found.handler_code = Code(whole.path, start, lines)
     found.code = [*_class_head(handler.owner), found.handler_code]
     used = _references(handler.function, handler.owner)
     module = handler.function.__module__

@@ -1,0 +1,71 @@
+"""Schemathesis against each live app, without a token and with one.
+
+Every phase (examples, coverage, fuzzing, stateful) and every check runs against the server the
+contract suite starts (a free port, a fresh database), with the spec as the oracle: no 5xx, no
+response outside the documented statuses, headers and schemas, valid input accepted, invalid
+input refused, 405s that list the right methods. The run with a token writes: the stateful phase
+follows the spec's links from the resources it creates (CreateArticle -> UpdateArticle, ...).
+
+Marked `fuzz`, so `pytest tests` leaves it out; `-m fuzz` (`make fuzz-quick`, `make fuzz`)
+selects it. Settings: schemathesis.toml beside this file; FUZZ_ARGS adds to them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.client import ApiClient
+from tests.fuzz.harness import HEALTH_OPERATION, HEALTH_PHASES, FuzzResult, run
+from tests.fuzz.results import RESULTS_DIR, record
+
+pytestmark = pytest.mark.fuzz
+
+IDENTITIES = ("anonymous", "token")
+# With a token, the stateful phase must have created articles and then written to one it made.
+WRITES_ON_EXISTING_ARTICLES = (
+    "PUT /articles/{slug}",
+    "DELETE /articles/{slug}",
+    "POST /articles/{slug}/comments",
+    "POST /articles/{slug}/favorite",
+)
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_schemathesis_finds_no_failure(
+    request: pytest.FixtureRequest, impl: str, root_url: str, identity: str
+) -> None:
+    result = FuzzResult(impl=impl, identity=identity)
+    record(request.config, result)
+    token = None
+    if identity == "token":
+        client = ApiClient(root_url, impl)
+        token = client.register().token
+        client.close()
+    run_dir = RESULTS_DIR / "fuzz" / f"{impl}-{identity}"
+    run(
+        result,
+        base_url=f"{root_url}/api",
+        run_dir=run_dir / "api",
+        token=token,
+        arguments=["--exclude-operation-id", HEALTH_OPERATION],
+        echo=sys.stdout,
+    )
+    if identity == "anonymous":  # /health takes no token
+        run(
+            result,
+            base_url=root_url,
+            run_dir=run_dir / "health",
+            token=None,
+            arguments=["--include-operation-id", HEALTH_OPERATION, "--phases", HEALTH_PHASES],
+            echo=sys.stdout,
+        )
+
+    assert not result.errors, result.summary()
+    assert result.requests > 0, f"{impl}: Schemathesis sent no request\n{result.summary()}"
+    if identity == "token":
+        assert result.succeeded["POST /articles"], f"{impl}: no article was created with a token"
+        wrote = [op for op in WRITES_ON_EXISTING_ARTICLES if result.succeeded[op]]
+        assert wrote, f"{impl}: the token run never wrote to an article it had created"
+    assert not result.failures, result.summary()

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fuzz.results import RESULTS_PATH, recorded, save, table
+from tests.fuzz.results import RESULTS_PATH, collect, collected, save, table
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(FuzzSummary(config), "conduit-fuzz-summary")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -20,18 +24,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("fuzz")]
 
 
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
-) -> None:
-    results = recorded(config)
-    if not results:
-        return
-    save(results)
-    terminalreporter.section("fuzz results (Schemathesis)")
-    for line in table(results):
-        terminalreporter.write_line(line)
-    for result in results:
-        if result.failures or result.errors:
-            terminalreporter.write_line("")
-            terminalreporter.write_line(result.summary())
-    terminalreporter.write_line(f"saved to {RESULTS_PATH}")
+class FuzzSummary:
+    """Collects the results from the reports (also those of xdist workers) and prints them."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            collect(self.config, report)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        results = collected(self.config)
+        if not results:
+            return
+        save(results)
+        terminalreporter.section("fuzz results (Schemathesis)")
+        for line in table(results):
+            terminalreporter.write_line(line)
+        for result in results:
+            if result["distinct_failures"] or result["errors"]:
+                terminalreporter.write_line("")
+                terminalreporter.write_line(result["summary"])
+        terminalreporter.write_line(f"saved to {RESULTS_PATH}")

@@ -64,7 +64,12 @@ class FuzzResult:
     log_paths: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
+        """The result as plain data: it travels in the test report (so pytest-xdist workers'
+        results reach the session that prints them) and is saved to build/fuzz.json."""
         return {
+            "impl": self.impl,
+            "identity": self.identity,
+            "summary": self.summary(),
             "requests": self.requests,
             "test_cases": self.test_cases,
             "duration_seconds": round(self.duration, 1),
@@ -129,7 +134,6 @@ def run(
         str(SPEC_PATH),
         "--url",
         base_url,
-        *arguments,
         "--report",
         "json,ndjson",
         "--report-json-path",
@@ -138,6 +142,7 @@ def run(
         str(ndjson),
         *(["--header", f"Authorization: Token {token}"] if token else []),
         *extra_arguments(),
+        *arguments,  # last, so what this run needs wins over FUZZ_ARGS
     ]
     result.commands.append(shlex.join(command))
     result.log_paths.append(str(log_path))

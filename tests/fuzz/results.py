@@ -1,8 +1,10 @@
-"""The fuzz runs' results: kept for the session, printed as a table, saved to build/fuzz.json.
+"""The fuzz runs' results: collected from the test reports, printed, saved to build/fuzz.json.
 
-build/fuzz.json holds one entry per app (the runs without and with a token, their requests,
-failing checks by name and duration), so the README and reports can show the latest run of
-each app; a run of one app (`--impl flask`) replaces that app's entry and keeps the others.
+Each fuzz test attaches its result to its report (`user_properties`), so the results reach the
+session that prints them even when pytest-xdist runs the tests in workers. build/fuzz.json holds
+one entry per app (its runs without and with a token, requests, failing checks by name,
+duration), so the README and reports can show the latest run of each app; a run of one app
+(`--impl flask`) replaces that app's entry and keeps the others.
 """
 
 from __future__ import annotations
@@ -17,19 +19,23 @@ from typing import Any
 
 import pytest
 
-from tests.fuzz.harness import CONFIG_PATH, FuzzResult, extra_arguments
+from tests.fuzz.harness import CONFIG_PATH, extra_arguments
 
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "build"
 RESULTS_PATH = RESULTS_DIR / "fuzz.json"
-RESULTS = pytest.StashKey[list[FuzzResult]]()
+# The name of the user property that carries a run's result in its test report.
+PROPERTY = "fuzz_result"
+RESULTS = pytest.StashKey[list[dict[str, Any]]]()
 
 
-def record(config: pytest.Config, result: FuzzResult) -> None:
-    """Keep a run's result (filled in as it goes) for the end-of-session summary."""
-    config.stash.setdefault(RESULTS, []).append(result)
+def collect(config: pytest.Config, report: pytest.TestReport) -> None:
+    """Keep the result a fuzz test attached to its report."""
+    for name, value in report.user_properties:
+        if name == PROPERTY and isinstance(value, dict):
+            config.stash.setdefault(RESULTS, []).append(value)
 
 
-def recorded(config: pytest.Config) -> list[FuzzResult]:
+def collected(config: pytest.Config) -> list[dict[str, Any]]:
     return config.stash.get(RESULTS, [])
 
 
@@ -42,37 +48,42 @@ def budget() -> dict[str, Any]:
     }
 
 
-def save(results: list[FuzzResult]) -> None:
+def save(results: list[dict[str, Any]]) -> None:
     document: dict[str, Any] = {}
     if RESULTS_PATH.exists():
         document = json.loads(RESULTS_PATH.read_text(encoding="utf-8"))
     apps: dict[str, Any] = document.get("apps", {})
-    for impl in dict.fromkeys(r.impl for r in results):
-        runs = [r for r in results if r.impl == impl]
+    for impl in dict.fromkeys(r["impl"] for r in results):
+        runs = [r for r in results if r["impl"] == impl]
         failing: Counter[str] = Counter()
         for r in runs:
-            failing.update(r.failing_checks)
+            failing.update(r["failures_by_check"])
         apps[impl] = {
             "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **budget(),
-            "requests": sum(r.requests for r in runs),
-            "duration_seconds": round(sum(r.duration for r in runs), 1),
-            "distinct_failures": sum(len(r.failures) for r in runs),
+            "requests": sum(r["requests"] for r in runs),
+            "duration_seconds": round(sum(r["duration_seconds"] for r in runs), 1),
+            "distinct_failures": sum(len(r["distinct_failures"]) for r in runs),
             "failures_by_check": dict(sorted(failing.items())),
-            "runs": {r.identity: r.as_json() for r in runs},
+            "runs": {r["identity"]: without(r, "impl", "identity", "summary") for r in runs},
         }
     document = {"schemathesis": version("schemathesis"), "apps": dict(sorted(apps.items()))}
     RESULTS_DIR.mkdir(exist_ok=True)
     RESULTS_PATH.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
-def table(results: list[FuzzResult]) -> list[str]:
+def without(record: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key not in keys}
+
+
+def table(results: list[dict[str, Any]]) -> list[str]:
     """One line per app and identity: requests, seconds, distinct failures, failing checks."""
     lines = [f"{'app':<8} {'identity':<10} {'requests':>8} {'seconds':>8} {'distinct':>8}  checks"]
     for r in results:
-        checks = ", ".join(f"{name} {n}" for name, n in sorted(r.failing_checks.items()))
+        checks = ", ".join(f"{name} {n}" for name, n in sorted(r["failures_by_check"].items()))
         lines.append(
-            f"{r.impl:<8} {r.identity:<10} {r.requests:>8} {r.duration:>8.1f} "
-            f"{len(r.failures):>8}  {checks or 'none failed'}"
+            f"{r['impl']:<8} {r['identity']:<10} {r['requests']:>8} "
+            f"{r['duration_seconds']:>8.1f} {len(r['distinct_failures']):>8}  "
+            f"{checks or 'none failed'}"
         )
     return lines

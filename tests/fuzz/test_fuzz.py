@@ -18,7 +18,7 @@ import pytest
 
 from tests.client import ApiClient
 from tests.fuzz.harness import HEALTH_OPERATION, HEALTH_PHASES, FuzzResult, run
-from tests.fuzz.results import RESULTS_DIR, record
+from tests.fuzz.results import PROPERTY, RESULTS_DIR
 
 pytestmark = pytest.mark.fuzz
 
@@ -37,30 +37,10 @@ def test_schemathesis_finds_no_failure(
     request: pytest.FixtureRequest, impl: str, root_url: str, identity: str
 ) -> None:
     result = FuzzResult(impl=impl, identity=identity)
-    record(request.config, result)
-    token = None
-    if identity == "token":
-        client = ApiClient(root_url, impl)
-        token = client.register().token
-        client.close()
-    run_dir = RESULTS_DIR / "fuzz" / f"{impl}-{identity}"
-    run(
-        result,
-        base_url=f"{root_url}/api",
-        run_dir=run_dir / "api",
-        token=token,
-        arguments=["--exclude-operation-id", HEALTH_OPERATION],
-        echo=sys.stdout,
-    )
-    if identity == "anonymous":  # /health takes no token
-        run(
-            result,
-            base_url=root_url,
-            run_dir=run_dir / "health",
-            token=None,
-            arguments=["--include-operation-id", HEALTH_OPERATION, "--phases", HEALTH_PHASES],
-            echo=sys.stdout,
-        )
+    try:
+        fuzz(result, root_url=root_url)
+    finally:  # reported even when a run breaks half-way
+        request.node.user_properties.append((PROPERTY, result.as_json()))
 
     assert not result.errors, result.summary()
     assert result.requests > 0, f"{impl}: Schemathesis sent no request\n{result.summary()}"
@@ -69,3 +49,31 @@ def test_schemathesis_finds_no_failure(
         wrote = [op for op in WRITES_ON_EXISTING_ARTICLES if result.succeeded[op]]
         assert wrote, f"{impl}: the token run never wrote to an article it had created"
     assert not result.failures, result.summary()
+
+
+def fuzz(result: FuzzResult, *, root_url: str) -> None:
+    """The runs behind one test: the API (with the token of a user registered here, if the
+    identity is `token`), then, without a token, the health check at the root."""
+    token = None
+    if result.identity == "token":
+        client = ApiClient(root_url, result.impl)
+        token = client.register().token
+        client.close()
+    run_dir = RESULTS_DIR / "fuzz" / f"{result.impl}-{result.identity}"
+    run(
+        result,
+        base_url=f"{root_url}/api",
+        run_dir=run_dir / "api",
+        token=token,
+        arguments=["--exclude-operation-id", HEALTH_OPERATION],
+        echo=sys.stdout,
+    )
+    if result.identity == "anonymous":
+        run(
+            result,
+            base_url=root_url,
+            run_dir=run_dir / "health",
+            token=None,
+            arguments=["--include-operation-id", HEALTH_OPERATION, "--phases", HEALTH_PHASES],
+            echo=sys.stdout,
+        )

@@ -14,6 +14,7 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tests.client import SPEC_PATH
+from tests.servers import REPO_ROOT
 
 CONFIG_PATH = Path(__file__).resolve().parent / "schemathesis.toml"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -144,8 +146,11 @@ def run(
         *extra_arguments(),
         *arguments,  # last, so what this run needs wins over FUZZ_ARGS
     ]
-    result.commands.append(shlex.join(command))
-    result.log_paths.append(str(log_path))
+    shown = shlex.join(command).replace(str(REPO_ROOT) + "/", "")
+    result.commands.append(shown.replace(token, "<token>") if token else shown)
+    result.log_paths.append(str(log_path.relative_to(REPO_ROOT)))
+    for stale in (ndjson, report):  # a run that breaks early must not be read as an old one
+        stale.unlink(missing_ok=True)
     started = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
@@ -159,20 +164,22 @@ def run(
             env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
         )
         assert process.stdout is not None
-        deadline = started + RUN_TIMEOUT_SECONDS
-        for line in process.stdout:
-            log.write(line)
-            echo.write(line)
-            echo.flush()
-            if time.monotonic() > deadline:
-                process.kill()
-                result.errors.append(f"stopped after {RUN_TIMEOUT_SECONDS} s")
-                break
-        exit_code = process.wait()
+        watchdog = threading.Timer(RUN_TIMEOUT_SECONDS, process.kill)
+        watchdog.start()
+        try:
+            for line in process.stdout:
+                log.write(line)
+                echo.write(line)
+                echo.flush()
+            exit_code = process.wait()
+        finally:
+            watchdog.cancel()
     result.duration += time.monotonic() - started
+    if time.monotonic() - started >= RUN_TIMEOUT_SECONDS:
+        result.errors.append(f"stopped after {RUN_TIMEOUT_SECONDS} s")
     result.exit_codes.append(exit_code)
     if exit_code not in (0, 1):  # 1 means "found failures"; anything else is a broken run
-        result.errors.append(f"schemathesis exited with {exit_code} (see {log_path})")
+        result.errors.append(f"schemathesis exited with {exit_code} (see {result.log_paths[-1]})")
     if report.exists():
         document = json.loads(report.read_text(encoding="utf-8"))
         result.test_cases += document["test_cases"]["generated"]

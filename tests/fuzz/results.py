@@ -63,7 +63,7 @@ def save(results: list[dict[str, Any]]) -> None:
             **budget(),
             "requests": sum(r["requests"] for r in runs),
             "duration_seconds": round(sum(r["duration_seconds"] for r in runs), 1),
-            "distinct_failures": sum(len(r["distinct_failures"]) for r in runs),
+            "distinct_failure_count": sum(len(r["distinct_failures"]) for r in runs),
             "failures_by_check": dict(sorted(failing.items())),
             "runs": {r["identity"]: without(r, "impl", "identity", "summary") for r in runs},
         }

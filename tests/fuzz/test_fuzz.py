@@ -3,8 +3,9 @@
 Every phase (examples, coverage, fuzzing, stateful) and every check runs against the server the
 contract suite starts (a free port, a fresh database), with the spec as the oracle: no 5xx, no
 response outside the documented statuses, headers and schemas, valid input accepted, invalid
-input refused, 405s that list the right methods. The run with a token writes: the stateful phase
-follows the spec's links from the resources it creates (CreateArticle -> UpdateArticle, ...).
+input refused, undeclared methods answered 405 with an `Allow` header (whose methods Schemathesis
+compares with the spec's on OPTIONS). The run with a token writes: the stateful phase follows
+the spec's links from the resources it creates (CreateArticle -> UpdateArticle, ...).
 
 Marked `fuzz`, so `pytest tests` leaves it out; `-m fuzz` (`make fuzz-quick`, `make fuzz`)
 selects it. Settings: schemathesis.toml beside this file; FUZZ_ARGS adds to them.

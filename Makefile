@@ -17,7 +17,7 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres test-browser compare report bench parity migration-flask migration-fastapi lint typecheck format clean
+        test-contract test-unit test-official test-postgres test-browser fuzz fuzz-quick compare report bench parity migration-flask migration-fastapi lint typecheck format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -109,6 +109,17 @@ test-unit: $(STAMP) ## Each app's framework-native tests
 	$(BIN)/pytest flask_app/tests -q -m "not postgres"
 	$(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --exclude-tag postgres
 	$(BIN)/pytest fastapi_app/tests -q -m "not postgres"
+
+# Schemathesis against the three live apps, without a token and with one (tests/fuzz/; settings
+# in tests/fuzz/schemathesis.toml). fuzz-quick is the bounded budget (a few minutes on 2 cores);
+# fuzz raises it. FUZZ_ARGS goes to every `schemathesis run`, e.g. FUZZ_ARGS="--seed 7 -n 300".
+# Results: build/fuzz.json, and build/fuzz/<app>-<identity>/ (output with curl commands, reports).
+fuzz-quick: $(STAMP) ## Fuzz the three apps with Schemathesis, the bounded budget (build/fuzz.json)
+	$(BIN)/pytest tests/fuzz -m fuzz -s -q $(PYTEST_ARGS)
+
+fuzz: FUZZ_ARGS ?= --max-examples 100
+fuzz: $(STAMP) ## Fuzz the three apps longer; FUZZ_ARGS="--max-examples 300 --seed 7"
+	FUZZ_ARGS='$(FUZZ_ARGS)' $(BIN)/pytest tests/fuzz -m fuzz -s -q $(PYTEST_ARGS)
 
 test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) against each app, twice
 	$(BIN)/python -m tools.official

@@ -1,0 +1,1 @@
+"""Fuzzing the three apps with Schemathesis, the spec as the oracle (`make fuzz`)."""

@@ -324,7 +324,7 @@ class UpdateArticleSchema(EnvelopeSchema):
 
 
 class ArticleSchema(Schema):
-    """The spec's Article; list responses dump it with `exclude=("body",)`."""
+    """The spec's Article."""
 
     slug = fields.String()
     title = fields.String()
@@ -336,6 +336,13 @@ class ArticleSchema(Schema):
     favorited = fields.Boolean()
     favorites_count = fields.Integer(data_key="favoritesCount")
     author = fields.Nested(ProfileSchema)
+
+
+class ArticlePreviewSchema(ArticleSchema):
+    """The spec's ArticlePreview: an Article as lists show it, without its body."""
+
+    class Meta:
+        exclude = ("body",)
 
 
 class QueryStringSchema(Schema):

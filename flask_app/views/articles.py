@@ -7,6 +7,7 @@ from flask_app import services
 from flask_app.auth import login_optional, login_required
 from flask_app.schemas import (
     ArticleFiltersSchema,
+    ArticlePreviewSchema,
     ArticleSchema,
     NewArticleSchema,
     PaginationSchema,
@@ -15,9 +16,6 @@ from flask_app.schemas import (
 )
 
 bp = Blueprint("articles", __name__)
-
-# List items carry every Article key except the body.
-LIST_ITEM_EXCLUDE = ("body",)
 
 
 # operationId: GetArticlesFeed
@@ -28,7 +26,7 @@ def get_articles_feed() -> ResponseReturnValue:
     page = PaginationSchema().load(request.args)
     articles, count = services.feed_articles(user=g.current_user, **page)
     return {
-        "articles": ArticleSchema(many=True, exclude=LIST_ITEM_EXCLUDE).dump(articles),
+        "articles": ArticlePreviewSchema(many=True).dump(articles),
         "articlesCount": count,
     }
 
@@ -41,7 +39,7 @@ def get_articles() -> ResponseReturnValue:
     filters = ArticleFiltersSchema().load(request.args)
     articles, count = services.list_articles(viewer=g.current_user, **filters)
     return {
-        "articles": ArticleSchema(many=True, exclude=LIST_ITEM_EXCLUDE).dump(articles),
+        "articles": ArticlePreviewSchema(many=True).dump(articles),
         "articlesCount": count,
     }
 

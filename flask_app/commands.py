@@ -13,7 +13,12 @@ from flask_app import services
 from flask_app.config import DEMO_DATA_PATH
 from flask_app.extensions import db
 from flask_app.models import User
-from flask_app.schemas import NewArticleSchema, NewCommentSchema, NewUserSchema, UpdateUserSchema
+from flask_app.schemas import (
+    NewArticleRequestSchema,
+    NewCommentRequestSchema,
+    NewUserRequestSchema,
+    UpdateUserRequestSchema,
+)
 
 
 def _progress(kind: str, done: int, total: int) -> None:
@@ -49,9 +54,9 @@ def seed(data: dict[str, Any]) -> None:
     users: dict[str, User] = {}
     rows = data.get("users", [])
     for row in rows:
-        fields = NewUserSchema().load({"user": row})
+        fields = NewUserRequestSchema().load({"user": row})
         user = services.register_user(**fields)
-        profile = UpdateUserSchema().load(
+        profile = UpdateUserRequestSchema().load(
             {"user": {"bio": row.get("bio"), "image": row.get("image")}}
         )
         users[user.username] = services.update_user(user=user, changes=profile)
@@ -65,7 +70,7 @@ def seed(data: dict[str, Any]) -> None:
     slugs: dict[str, str] = {}
     rows = data.get("articles", [])
     for row in rows:
-        fields = NewArticleSchema().load({"article": row})
+        fields = NewArticleRequestSchema().load({"article": row})
         article = services.create_article(author=users[row["author"]], **fields)
         slugs[row["title"]] = article.slug
     _progress("articles", len(slugs), len(rows))
@@ -77,6 +82,6 @@ def seed(data: dict[str, Any]) -> None:
 
     rows = data.get("comments", [])
     for row in rows:
-        fields = NewCommentSchema().load({"comment": row})
+        fields = NewCommentRequestSchema().load({"comment": row})
         services.add_comment(author=users[row["author"]], slug=slugs[row["article"]], **fields)
     _progress("comments", len(rows), len(rows))

@@ -8,7 +8,8 @@ from flask import Flask
 from flask_cors import CORS
 
 from flask_app import openapi
-from flask_app.commands import seed_command
+from flask_app.admin import init_admin
+from flask_app.commands import create_staff_command, seed_command
 from flask_app.config import Config, check_production
 from flask_app.errors import register_error_handlers
 from flask_app.extensions import configure_sqlite, db, migrate
@@ -20,7 +21,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment; `config` overrides settings (tests)."""
-    app = Flask(__name__, static_folder=None)  # the docs' files are served by views/docs.py
+    # No app-wide static folder: views/docs.py and Flask-Admin serve their own files.
+    app = Flask(__name__, static_folder=None)
     app.config.from_mapping(Config().as_dict())
     app.config.from_mapping(openapi.SETTINGS)
     if config:
@@ -50,5 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(home.bp)
+    init_admin(app)
     app.cli.add_command(seed_command)
+    app.cli.add_command(create_staff_command)
     return app

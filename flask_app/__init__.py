@@ -7,20 +7,24 @@ from typing import Any
 from flask import Flask
 from flask_cors import CORS
 
-from flask_app.commands import seed_command
+from flask_app import openapi
+from flask_app.admin import init_admin
+from flask_app.commands import create_staff_command, seed_command
 from flask_app.config import Config, check_production
 from flask_app.errors import register_error_handlers
 from flask_app.extensions import configure_sqlite, db, migrate
 from flask_app.schemas import StrictJSONProvider
-from flask_app.views import articles, comments, health, profiles, tags, users
+from flask_app.views import articles, comments, docs, health, home, profiles, tags, users
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment; `config` overrides settings (tests)."""
-    app = Flask(__name__, static_folder=None)  # an API: no static files
+    # No app-wide static folder: views/docs.py and Flask-Admin serve their own files.
+    app = Flask(__name__, static_folder=None)
     app.config.from_mapping(Config().as_dict())
+    app.config.from_mapping(openapi.SETTINGS)
     if config:
         app.config.from_mapping(config)
     check_production(app.config)
@@ -41,8 +45,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         supports_credentials=False,
     )
     register_error_handlers(app)
+    # The API's Blueprints, registered through flask-smorest, which documents them.
+    api = openapi.Api(app)
     for module in (users, profiles, articles, comments, tags):
-        app.register_blueprint(module.bp, url_prefix="/api")
-    app.register_blueprint(health.bp)
+        api.register_blueprint(module.bp, url_prefix="/api")
+    api.register_blueprint(health.bp)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(home.bp)
+    init_admin(app)
     app.cli.add_command(seed_command)
+    app.cli.add_command(create_staff_command)
     return app

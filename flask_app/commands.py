@@ -1,4 +1,5 @@
-"""CLI: `flask --app flask_app seed` loads the shared demo data through the services."""
+"""CLI: `flask --app flask_app seed` loads the shared demo data through the services, and
+`flask --app flask_app create-staff` makes an account that may sign in to the admin."""
 
 import json
 from pathlib import Path
@@ -7,13 +8,20 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from flask_app import services
 from flask_app.config import DEMO_DATA_PATH
+from flask_app.errors import APIError, one_line
 from flask_app.extensions import db
 from flask_app.models import User
-from flask_app.schemas import NewArticleSchema, NewCommentSchema, NewUserSchema, UpdateUserSchema
+from flask_app.schemas import (
+    NewArticleRequestSchema,
+    NewCommentRequestSchema,
+    NewUserRequestSchema,
+    UpdateUserRequestSchema,
+)
 
 
 def _progress(kind: str, done: int, total: int) -> None:
@@ -49,9 +57,9 @@ def seed(data: dict[str, Any]) -> None:
     users: dict[str, User] = {}
     rows = data.get("users", [])
     for row in rows:
-        fields = NewUserSchema().load({"user": row})
+        fields = NewUserRequestSchema().load({"user": row})
         user = services.register_user(**fields)
-        profile = UpdateUserSchema().load(
+        profile = UpdateUserRequestSchema().load(
             {"user": {"bio": row.get("bio"), "image": row.get("image")}}
         )
         users[user.username] = services.update_user(user=user, changes=profile)
@@ -65,7 +73,7 @@ def seed(data: dict[str, Any]) -> None:
     slugs: dict[str, str] = {}
     rows = data.get("articles", [])
     for row in rows:
-        fields = NewArticleSchema().load({"article": row})
+        fields = NewArticleRequestSchema().load({"article": row})
         article = services.create_article(author=users[row["author"]], **fields)
         slugs[row["title"]] = article.slug
     _progress("articles", len(slugs), len(rows))
@@ -77,6 +85,48 @@ def seed(data: dict[str, Any]) -> None:
 
     rows = data.get("comments", [])
     for row in rows:
-        fields = NewCommentSchema().load({"comment": row})
+        fields = NewCommentRequestSchema().load({"comment": row})
         services.add_comment(author=users[row["author"]], slug=slugs[row["article"]], **fields)
     _progress("comments", len(rows), len(rows))
+
+    staff = [data["staff"]] if "staff" in data else []
+    for row in staff:
+        make_staff(email=row["email"], username=row["username"], password=row["password"])
+    _progress("staff", len(staff), len(staff))
+
+
+def make_staff(*, email: str, username: str | None, password: str | None) -> tuple[User, bool]:
+    """The account with `email`, made staff; created (by the API's rules) when there is none.
+
+    Returns the user and whether it was created. A new account needs a username and password.
+    """
+    user = db.session.scalar(select(User).where(User.email == email))
+    created = user is None
+    if user is None:
+        fields = NewUserRequestSchema().load(
+            {"user": {"username": username, "email": email, "password": password}}
+        )
+        user = services.register_user(**fields)
+    user.is_staff = True
+    db.session.commit()
+    return user, created
+
+
+@click.command("create-staff")
+@click.option("--email", prompt=True, help="The account's email (the admin's sign-in).")
+@click.option("--username", help="For a new account; prompted for when needed.")
+@click.option("--password", help="For a new account; prompted for (hidden) when needed.")
+@with_appcontext
+def create_staff_command(email: str, username: str | None, password: str | None) -> None:
+    """Create a staff user who may sign in to /admin/, or make an existing user staff."""
+    if db.session.scalar(select(User.id).where(User.email == email)) is None:
+        username = username or click.prompt("Username")
+        password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, created = make_staff(email=email, username=username, password=password)
+    except ValidationError as error:
+        raise click.ClickException(one_line(error.messages_dict)) from None
+    except APIError as error:
+        raise click.ClickException(one_line(dict(error.errors))) from None
+    action = "created staff user" if created else "made staff"
+    click.echo(f"create-staff: {action} {user.username} <{user.email}>")

@@ -94,6 +94,10 @@ class Config:
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
         # `flask seed` loads the demo data unless SEED=0.
         self.SEED = env.get("SEED", "1") != "0"
+        # The admin's session cookie (Flask's signed session); the API itself never sets one.
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.APP_ENV == "production"
         if self.APP_ENV == "production":
             self.DEBUG = False
 

@@ -101,6 +101,12 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+def one_line(errors: ErrorMap) -> str:
+    """The messages as one line (`username has already been taken; email is invalid`), for the
+    admin's pages and the CLI, which show errors to a person rather than in a body."""
+    return "; ".join(f"{key} {' '.join(messages)}" for key, messages in errors.items())
+
+
 def error_response(
     status: int, errors: ErrorMap, headers: Mapping[str, str] | None = None
 ) -> tuple[Response, int, Mapping[str, str]]:

@@ -2,26 +2,32 @@
 
 Each field reports one message, the first rule it fails in the order presence -> type ->
 length -> format, and every failing field is reported together. Text no database column can
-hold (a NUL character, a lone surrogate) fails the format rule: "is invalid". Input schemas
-take the whole request body and unwrap its envelope (`{"user": {...}}`); query-string schemas
-take `request.args`; output schemas dump one object and the handler writes the envelope.
-Bodies are read by Flask itself (`request.get_json()`), made strict by StrictJSONProvider.
+hold (a NUL character, a lone surrogate) fails the format rule: "is invalid". Request bodies
+are envelopes (`{"user": {...}}`, NewUserRequestSchema) around the spec's input objects
+(NewUserSchema); query-string schemas take `request.args`; response schemas are envelopes
+around the spec's output objects, which the handler fills in (`{"article": article}`).
+flask-smorest's Blueprint.arguments loads a request through RequestParser, which reads bodies
+with Flask itself (`request.get_json()`, made strict by StrictJSONProvider); its
+Blueprint.response dumps what the handler returns.
 """
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NoReturn
+from typing import Annotated, Any, NamedTuple, NoReturn
 
-from flask import request
+from flask import Request, request
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
-from marshmallow.experimental.context import Context
+from marshmallow.validate import Length
+from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import UnsupportedMediaType
 
-from flask_app.models import MAX_ID, is_storable_text
+from flask_app.models import MAX_ID, User, is_storable_text
 
 BLANK = "can't be blank"
+NOT_AN_OBJECT = "must be an object"
 NOT_A_STRING = "must be a string"
 NOT_A_STRING_LIST = "must be a list of strings"
 MAX_TAGS = 20
@@ -69,6 +75,36 @@ def json_body() -> Any:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     return request.get_json()
+
+
+class RequestParser(FlaskParser):
+    """The webargs parser behind Blueprint.arguments, reading requests as the API does.
+
+    webargs' own JSON loading would parse the body with Python's json module (NaN, UTF-16 and
+    all), treat a non-JSON Content-Type as an empty body and answer 400 in its own words; here
+    the body comes from `json_body()`. The query string reaches the schema as Werkzeug's
+    MultiDict, whose repeated keys QueryStringSchema resolves. A failed load is re-raised as
+    the schema's own ValidationError, which errors.py answers with a 422 (webargs would key
+    the messages by location and abort with its own body).
+    """
+
+    def load_json(self, req: Request, schema: Schema) -> Any:
+        return json_body()
+
+    def load_querystring(self, req: Request, schema: Schema) -> Any:
+        return req.args
+
+    def handle_error(
+        self,
+        error: ValidationError,
+        req: Request,
+        schema: Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Mapping[str, str] | None,
+    ) -> NoReturn:
+        ((_location, messages),) = error.messages_dict.items()
+        raise ValidationError(messages)
 
 
 # --- field rules ------------------------------------------------------------------------------
@@ -209,71 +245,119 @@ class Filter(fields.Field[str | None]):
         return value or None
 
 
-class EnvelopeSchema(Schema):
-    """Loads a request body `{"<envelope>": {...}}` and returns the inner fields.
-
-    A missing, null or non-object body is `{"<envelope>": ["can't be blank"]}`; an envelope
-    that is not an object is "must be an object". Unknown keys are ignored.
-    """
-
-    envelope: ClassVar[str]
+class InputSchema(Schema):
+    """An object a request body carries (the spec's NewUser, NewArticle, ...): unknown keys are
+    ignored."""
 
     class Meta:
         unknown = EXCLUDE
 
-    @pre_load
-    def unwrap_envelope(self, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(data, dict) or data.get(self.envelope) is None:
-            raise ValidationError({self.envelope: [BLANK]})
-        inner = data[self.envelope]
-        if not isinstance(inner, dict):
-            raise ValidationError({self.envelope: ["must be an object"]})
-        return inner
+
+class EnvelopeSchema(Schema):
+    """A request body `{"<envelope>": {...}}`, declared as its one Nested field
+    (`user = fields.Nested(NewUserSchema, required=True)`), so the docs show the envelope.
+
+    `load()` returns the inner object's fields, loaded by the nested schema; the envelope's own
+    rules are the spec's, not Nested's: a body that is not an object, or has no or a null
+    envelope, is `{"<envelope>": ["can't be blank"]}`; an envelope that is not an object is
+    "must be an object"; the inner object's errors are reported at the top level
+    (`{"title": [...]}`, not under "article"). Other top-level keys are ignored.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    def load(
+        self,
+        data: Any,
+        *,
+        many: bool | None = None,
+        partial: Any = None,
+        unknown: Any = None,
+    ) -> dict[str, Any]:
+        ((name, field),) = self.fields.items()
+        envelope = data.get(name) if isinstance(data, Mapping) else None
+        if envelope is None:
+            raise ValidationError({name: [BLANK]})
+        if not isinstance(envelope, Mapping):
+            raise ValidationError({name: [NOT_AN_OBJECT]})
+        if not isinstance(field, fields.Nested):
+            raise TypeError(f"{type(self).__name__}.{name} must be a Nested field")
+        loaded: dict[str, Any] = field.schema.load(envelope)
+        return loaded
 
 
 # --- users -----------------------------------------------------------------------------------
 
 
-class NewUserSchema(EnvelopeSchema):
-    """CreateUser body."""
+class NewUserSchema(InputSchema):
+    """The spec's NewUser."""
 
-    envelope = "user"
     username = Text(required=True, max_length=64, pattern=USERNAME_PATTERN)
     email = Text(required=True, max_length=254, pattern=EMAIL_PATTERN)
-    password = Text(required=True, strip=False, min_length=8, max_length=128)
+    password = Text(
+        required=True, strip=False, min_length=8, max_length=128, metadata={"format": "password"}
+    )
 
 
-class LoginUserSchema(EnvelopeSchema):
-    """Login body; the password is only checked for presence and type, never for policy."""
+class NewUserRequestSchema(EnvelopeSchema):
+    """CreateUser body."""
 
-    envelope = "user"
+    user = fields.Nested(NewUserSchema, required=True)
+
+
+class LoginUserSchema(InputSchema):
+    """The spec's LoginUser; the password is only checked for presence and type, never for
+    policy."""
+
     email = Text(required=True, max_length=254, pattern=EMAIL_PATTERN)
-    password = Text(required=True, strip=False)
+    password = Text(required=True, strip=False, metadata={"format": "password"})
 
 
-class UpdateUserSchema(EnvelopeSchema):
-    """UpdateCurrentUser body: every field optional; bio and image may be cleared."""
+class LoginUserRequestSchema(EnvelopeSchema):
+    """Login body."""
 
-    envelope = "user"
+    user = fields.Nested(LoginUserSchema, required=True)
+
+
+class UpdateUserSchema(InputSchema):
+    """The spec's UpdateUser: every field optional; bio and image may be cleared."""
+
     username = Text(max_length=64, pattern=USERNAME_PATTERN)
     email = Text(max_length=254, pattern=EMAIL_PATTERN)
-    password = Text(strip=False, min_length=8, max_length=128)
+    password = Text(strip=False, min_length=8, max_length=128, metadata={"format": "password"})
     bio = Text(allow_none=True, blank_as_none=True, max_length=1000)
     image = Text(allow_none=True, blank_as_none=True, max_length=2048)
 
 
-# The token to echo in a User response: `with TokenContext(token): UserSchema().dump(user)`.
-TokenContext = Context[str]
+class UpdateUserRequestSchema(EnvelopeSchema):
+    """UpdateCurrentUser body."""
+
+    user = fields.Nested(UpdateUserSchema, required=True)
+
+
+class UserWithToken(NamedTuple):
+    """What UserSchema dumps: tokens are not stored, so a response pairs the account with the
+    token to send back (a fresh one, or the one the request presented)."""
+
+    account: User
+    token: str
 
 
 class UserSchema(Schema):
-    """The spec's User: the account plus the token the client keeps using."""
+    """The spec's User: the account plus the token the client keeps using (a UserWithToken)."""
 
-    email = fields.String()
-    token = fields.Function(lambda _user: TokenContext.get())
-    username = fields.String()
-    bio = fields.String()
-    image = fields.String()
+    email = fields.String(attribute="account.email")
+    token = fields.String()
+    username = fields.String(attribute="account.username")
+    bio = fields.String(attribute="account.bio", allow_none=True)
+    image = fields.String(attribute="account.image", allow_none=True)
+
+
+class UserResponseSchema(Schema):
+    """UserResponse: `{"user": UserWithToken}`."""
+
+    user = fields.Nested(UserSchema)
 
 
 # --- profiles --------------------------------------------------------------------------------
@@ -283,9 +367,15 @@ class ProfileSchema(Schema):
     """The spec's Profile; `following` is relative to the caller."""
 
     username = fields.String()
-    bio = fields.String()
-    image = fields.String()
+    bio = fields.String(allow_none=True)
+    image = fields.String(allow_none=True)
     following = fields.Boolean()
+
+
+class ProfileResponseSchema(Schema):
+    """ProfileResponse: `{"profile": profile}`."""
+
+    profile = fields.Nested(ProfileSchema)
 
 
 # --- articles --------------------------------------------------------------------------------
@@ -303,28 +393,39 @@ class Timestamp(fields.Field[datetime]):
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class NewArticleSchema(EnvelopeSchema):
-    """CreateArticle body."""
+class NewArticleSchema(InputSchema):
+    """The spec's NewArticle."""
 
-    envelope = "article"
     title = Text(required=True, max_length=255)
     description = Text(required=True, max_length=1000)
     body = Text(required=True, strip=False, max_length=65535)
     tag_list = TagList(data_key="tagList", load_default=list)
 
 
-class UpdateArticleSchema(EnvelopeSchema):
-    """UpdateArticle body: all optional; an omitted tagList keeps the tags, [] removes them."""
+class NewArticleRequestSchema(EnvelopeSchema):
+    """CreateArticle body."""
 
-    envelope = "article"
+    article = fields.Nested(NewArticleSchema, required=True)
+
+
+class UpdateArticleSchema(InputSchema):
+    """The spec's UpdateArticle: all optional; an omitted tagList keeps the tags, [] removes
+    them."""
+
     title = Text(max_length=255)
     description = Text(max_length=1000)
     body = Text(strip=False, max_length=65535)
     tag_list = TagList(data_key="tagList")
 
 
+class UpdateArticleRequestSchema(EnvelopeSchema):
+    """UpdateArticle body."""
+
+    article = fields.Nested(UpdateArticleSchema, required=True)
+
+
 class ArticleSchema(Schema):
-    """The spec's Article; list responses dump it with `exclude=("body",)`."""
+    """The spec's Article."""
 
     slug = fields.String()
     title = fields.String()
@@ -336,6 +437,26 @@ class ArticleSchema(Schema):
     favorited = fields.Boolean()
     favorites_count = fields.Integer(data_key="favoritesCount")
     author = fields.Nested(ProfileSchema)
+
+
+class ArticlePreviewSchema(ArticleSchema):
+    """The spec's ArticlePreview: an Article as lists show it, without its body."""
+
+    class Meta:
+        exclude = ("body",)
+
+
+class SingleArticleResponseSchema(Schema):
+    """SingleArticleResponse: `{"article": article}`."""
+
+    article = fields.Nested(ArticleSchema)
+
+
+class MultipleArticlesResponseSchema(Schema):
+    """MultipleArticlesResponse: one page, and the number of all matching articles."""
+
+    articles = fields.List(fields.Nested(ArticlePreviewSchema), validate=Length(max=100))
+    articles_count = fields.Integer(data_key="articlesCount")
 
 
 class QueryStringSchema(Schema):
@@ -358,26 +479,43 @@ class QueryStringSchema(Schema):
 class PaginationSchema(QueryStringSchema):
     """GetArticlesFeed query string (and the paging part of GetArticles')."""
 
-    limit = BoundedInteger(minimum=1, maximum=100, load_default=20)
-    offset = BoundedInteger(minimum=0, maximum=MAX_ID, load_default=0)
+    limit = BoundedInteger(
+        minimum=1,
+        maximum=100,
+        load_default=20,
+        metadata={"description": "How many articles to return."},
+    )
+    offset = BoundedInteger(
+        minimum=0,
+        maximum=MAX_ID,
+        load_default=0,
+        metadata={"description": "How many matching articles to skip."},
+    )
 
 
 class ArticleFiltersSchema(PaginationSchema):
     """GetArticles query string: optional exact-match filters plus paging."""
 
-    tag = Filter(load_default=None)
-    author = Filter(load_default=None)
-    favorited = Filter(load_default=None)
+    tag = Filter(load_default=None, metadata={"description": "Only articles with this tag."})
+    author = Filter(load_default=None, metadata={"description": "Only articles by this username."})
+    favorited = Filter(
+        load_default=None, metadata={"description": "Only articles favorited by this username."}
+    )
 
 
 # --- comments --------------------------------------------------------------------------------
 
 
-class NewCommentSchema(EnvelopeSchema):
-    """CreateArticleComment body; the body is stored as sent."""
+class NewCommentSchema(InputSchema):
+    """The spec's NewComment; the body is stored as sent."""
 
-    envelope = "comment"
     body = Text(required=True, strip=False, max_length=10000)
+
+
+class NewCommentRequestSchema(EnvelopeSchema):
+    """CreateArticleComment body."""
+
+    comment = fields.Nested(NewCommentSchema, required=True)
 
 
 class CommentSchema(Schema):
@@ -388,3 +526,66 @@ class CommentSchema(Schema):
     updated_at = Timestamp(data_key="updatedAt")
     body = fields.String()
     author = fields.Nested(ProfileSchema)
+
+
+class SingleCommentResponseSchema(Schema):
+    """SingleCommentResponse: `{"comment": comment}`."""
+
+    comment = fields.Nested(CommentSchema)
+
+
+class MultipleCommentsResponseSchema(Schema):
+    """MultipleCommentsResponse: `{"comments": [...]}`, oldest first."""
+
+    comments = fields.List(fields.Nested(CommentSchema))
+
+
+# --- tags, health and errors -----------------------------------------------------------------
+
+
+class TagsResponseSchema(Schema):
+    """TagsResponse: `{"tags": [...]}`."""
+
+    tags = fields.List(fields.String())
+
+
+class HealthResponseSchema(Schema):
+    """GetHealth's answer: `{"status": "ok"}`."""
+
+    status = fields.String()
+
+
+class GenericErrorModelSchema(Schema):
+    """The spec's GenericErrorModel, the shape of every error body (errors.py writes them)."""
+
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String(), validate=Length(min=1)),
+        required=True,
+        metadata={"minProperties": 1},
+    )
+
+
+# --- what handlers take and give -------------------------------------------------------------
+
+# Blueprint.arguments hands a handler the fields its schema loaded (for a body, the envelope's
+# inner object), and Blueprint.response dumps the envelope the handler returns. These aliases
+# name those schemas in the handlers' signatures, as FastAPI's parameter and return types name
+# their Pydantic models; to the type checker each is a plain dict.
+NewUser = Annotated[dict[str, Any], NewUserRequestSchema]
+LoginUser = Annotated[dict[str, Any], LoginUserRequestSchema]
+UpdateUser = Annotated[dict[str, Any], UpdateUserRequestSchema]
+NewArticle = Annotated[dict[str, Any], NewArticleRequestSchema]
+UpdateArticle = Annotated[dict[str, Any], UpdateArticleRequestSchema]
+NewComment = Annotated[dict[str, Any], NewCommentRequestSchema]
+Pagination = Annotated[dict[str, Any], PaginationSchema]
+ArticleFilters = Annotated[dict[str, Any], ArticleFiltersSchema]
+
+UserResponse = Annotated[dict[str, Any], UserResponseSchema]
+ProfileResponse = Annotated[dict[str, Any], ProfileResponseSchema]
+SingleArticleResponse = Annotated[dict[str, Any], SingleArticleResponseSchema]
+MultipleArticlesResponse = Annotated[dict[str, Any], MultipleArticlesResponseSchema]
+SingleCommentResponse = Annotated[dict[str, Any], SingleCommentResponseSchema]
+MultipleCommentsResponse = Annotated[dict[str, Any], MultipleCommentsResponseSchema]
+TagsResponse = Annotated[dict[str, Any], TagsResponseSchema]
+HealthResponse = Annotated[dict[str, Any], HealthResponseSchema]

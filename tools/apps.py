@@ -170,7 +170,12 @@ def routes(key: str) -> tuple[Handler, ...]:
 
 
 def _flask_routes(app: Any) -> Iterator[Handler]:
+    # The API's routes are those of the Blueprints flask-smorest documents; the docs pages, the
+    # front door and the admin are views of their own (as Django's are not APIView methods).
+    api_blueprints = app.extensions["flask-smorest"]["blp_name_to_api"]
     for rule in app.url_map.iter_rules():
+        if rule.endpoint.partition(".")[0] not in api_blueprints:
+            continue
         function = inspect.unwrap(app.view_functions[rule.endpoint])
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield Handler(method, rule.rule, function)

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import yaml
 from flask import Flask
+from werkzeug.routing import Rule
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared_spec" / "openapi.yaml"
 MARKER = re.compile(r"#\s*operationId:\s*(\w+)\s*$")
@@ -27,10 +28,16 @@ def marker_of(view: Callable[..., object]) -> str | None:
     return match.group(1) if match else None
 
 
+def api_rules(app: Flask) -> list[Rule]:
+    """The routes of the API's Blueprints: those registered through flask-smorest's Api."""
+    documented = app.extensions["flask-smorest"]["blp_name_to_api"]
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in documented]
+
+
 def served_operations(app: Flask) -> list[tuple[str, str, str, str]]:
     """(operationId, METHOD, OpenAPI-style path, function name) for every handler route."""
     served = []
-    for rule in app.url_map.iter_rules():
+    for rule in api_rules(app):
         view = app.view_functions[rule.endpoint]
         operation_id = marker_of(view)
         assert operation_id, f"{rule.endpoint} has no '# operationId:' marker"
@@ -72,3 +79,11 @@ def test_route_table_matches_the_shared_spec(app: Flask) -> None:
     assert set(expected) == set(served)
     for operation_id, (method, path) in expected.items():
         assert served[operation_id] == (method, path), operation_id
+
+
+def test_every_other_route_is_a_page_outside_the_api(app: Flask) -> None:
+    """The docs, their files and the front door: no route but the API's is under /api."""
+    pages = [rule for rule in app.url_map.iter_rules() if rule not in api_rules(app)]
+    assert {rule.rule for rule in pages} >= {"/", "/docs", "/redoc", "/openapi.json"}
+    for rule in pages:
+        assert not f"{rule.rule}/".startswith("/api/"), rule.rule

@@ -1,82 +1,121 @@
 """Articles and favorites: list, feed, read, create, update, delete, favorite, unfavorite."""
 
-from flask import Blueprint, g, request
+from flask import g
 from flask.typing import ResponseReturnValue
 
-from flask_app import services
+from flask_app import openapi, services
 from flask_app.auth import login_optional, login_required
+from flask_app.openapi import Blueprint
 from flask_app.schemas import (
+    ArticleFilters,
     ArticleFiltersSchema,
-    ArticleSchema,
-    NewArticleSchema,
+    MultipleArticlesResponse,
+    MultipleArticlesResponseSchema,
+    NewArticle,
+    NewArticleRequestSchema,
+    Pagination,
     PaginationSchema,
-    UpdateArticleSchema,
-    json_body,
+    SingleArticleResponse,
+    SingleArticleResponseSchema,
+    UpdateArticle,
+    UpdateArticleRequestSchema,
 )
 
-bp = Blueprint("articles", __name__)
-
-# List items carry every Article key except the body.
-LIST_ITEM_EXCLUDE = ("body",)
+bp = Blueprint("Articles", __name__)
 
 
 # operationId: GetArticlesFeed
 @bp.get("/articles/feed")
+@bp.doc(
+    operationId="GetArticlesFeed",
+    summary="Recent articles from users you follow",
+    security=openapi.TOKEN,
+    responses=openapi.errors(401, 422),
+)
 @login_required
-def get_articles_feed() -> ResponseReturnValue:
+@bp.arguments(PaginationSchema, location="query")
+@bp.response(200, MultipleArticlesResponseSchema)
+def get_articles_feed(page: Pagination) -> MultipleArticlesResponse:
     """Articles by the authors the caller follows, newest first."""
-    page = PaginationSchema().load(request.args)
     articles, count = services.feed_articles(user=g.current_user, **page)
-    return {
-        "articles": ArticleSchema(many=True, exclude=LIST_ITEM_EXCLUDE).dump(articles),
-        "articlesCount": count,
-    }
+    return {"articles": articles, "articles_count": count}
 
 
 # operationId: GetArticles
 @bp.get("/articles")
+@bp.doc(
+    operationId="GetArticles",
+    summary="Recent articles globally",
+    security=openapi.TOKEN_OPTIONAL,
+    responses=openapi.errors(401, 422),
+)
 @login_optional
-def get_articles() -> ResponseReturnValue:
+@bp.arguments(ArticleFiltersSchema, location="query")
+@bp.response(200, MultipleArticlesResponseSchema)
+def get_articles(filters: ArticleFilters) -> MultipleArticlesResponse:
     """Articles filtered by tag, author and favorited (all optional), newest first."""
-    filters = ArticleFiltersSchema().load(request.args)
     articles, count = services.list_articles(viewer=g.current_user, **filters)
-    return {
-        "articles": ArticleSchema(many=True, exclude=LIST_ITEM_EXCLUDE).dump(articles),
-        "articlesCount": count,
-    }
+    return {"articles": articles, "articles_count": count}
 
 
 # operationId: CreateArticle
 @bp.post("/articles")
+@bp.doc(
+    operationId="CreateArticle",
+    summary="Create an article",
+    security=openapi.TOKEN,
+    responses=openapi.errors(401, *openapi.BODY_ERRORS),
+)
 @login_required
-def create_article() -> ResponseReturnValue:
+@bp.arguments(NewArticleRequestSchema)
+@bp.response(201, SingleArticleResponseSchema)
+def create_article(fields: NewArticle) -> SingleArticleResponse:
     """Publish an article as the caller."""
-    fields = NewArticleSchema().load(json_body())
     article = services.create_article(author=g.current_user, **fields)
-    return {"article": ArticleSchema().dump(article)}, 201
+    return {"article": article}
 
 
 # operationId: GetArticle
-@bp.get("/articles/<slug>")
+@bp.get("/articles/<slug>", parameters=[openapi.SLUG])
+@bp.doc(
+    operationId="GetArticle",
+    summary="Get an article",
+    security=openapi.TOKEN_OPTIONAL,
+    responses=openapi.errors(401, 404),
+)
 @login_optional
-def get_article(slug: str) -> ResponseReturnValue:
+@bp.response(200, SingleArticleResponseSchema)
+def get_article(slug: str) -> SingleArticleResponse:
     """One article, with the caller's favorited and following flags."""
     article = services.get_article(viewer=g.current_user, slug=slug)
-    return {"article": ArticleSchema().dump(article)}
+    return {"article": article}
 
 
 # operationId: UpdateArticle
-@bp.put("/articles/<slug>")
+@bp.put("/articles/<slug>", parameters=[openapi.SLUG])
+@bp.doc(
+    operationId="UpdateArticle",
+    summary="Update an article",
+    security=openapi.TOKEN,
+    responses=openapi.errors(401, 403, 404, *openapi.BODY_ERRORS),
+)
 @login_required
-def update_article(slug: str) -> ResponseReturnValue:
+@bp.arguments(UpdateArticleRequestSchema)
+@bp.response(200, SingleArticleResponseSchema)
+def update_article(changes: UpdateArticle, slug: str) -> SingleArticleResponse:
     """Change an article's fields (its author only)."""
-    changes = UpdateArticleSchema().load(json_body())
     article = services.update_article(user=g.current_user, slug=slug, changes=changes)
-    return {"article": ArticleSchema().dump(article)}
+    return {"article": article}
 
 
 # operationId: DeleteArticle
-@bp.delete("/articles/<slug>")
+@bp.delete("/articles/<slug>", parameters=[openapi.SLUG])
+@bp.doc(
+    operationId="DeleteArticle",
+    summary="Delete an article",
+    security=openapi.TOKEN,
+    responses={204: {"description": "Deleted."}, **openapi.errors(401, 403, 404)},
+)
 @login_required
 def delete_article(slug: str) -> ResponseReturnValue:
     """Delete an article and everything attached to it (its author only)."""
@@ -85,18 +124,32 @@ def delete_article(slug: str) -> ResponseReturnValue:
 
 
 # operationId: CreateArticleFavorite
-@bp.post("/articles/<slug>/favorite")
+@bp.post("/articles/<slug>/favorite", parameters=[openapi.SLUG], tags=["Favorites"])
+@bp.doc(
+    operationId="CreateArticleFavorite",
+    summary="Favorite an article",
+    security=openapi.TOKEN,
+    responses=openapi.errors(401, 404),
+)
 @login_required
-def create_article_favorite(slug: str) -> ResponseReturnValue:
+@bp.response(200, SingleArticleResponseSchema)
+def create_article_favorite(slug: str) -> SingleArticleResponse:
     """Favorite an article (idempotent; any request body is ignored)."""
     article = services.favorite_article(user=g.current_user, slug=slug)
-    return {"article": ArticleSchema().dump(article)}
+    return {"article": article}
 
 
 # operationId: DeleteArticleFavorite
-@bp.delete("/articles/<slug>/favorite")
+@bp.delete("/articles/<slug>/favorite", parameters=[openapi.SLUG], tags=["Favorites"])
+@bp.doc(
+    operationId="DeleteArticleFavorite",
+    summary="Unfavorite an article",
+    security=openapi.TOKEN,
+    responses=openapi.errors(401, 404),
+)
 @login_required
-def delete_article_favorite(slug: str) -> ResponseReturnValue:
+@bp.response(200, SingleArticleResponseSchema)
+def delete_article_favorite(slug: str) -> SingleArticleResponse:
     """Remove an article from the caller's favorites (idempotent)."""
     article = services.unfavorite_article(user=g.current_user, slug=slug)
-    return {"article": ArticleSchema().dump(article)}
+    return {"article": article}

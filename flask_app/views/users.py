@@ -1,57 +1,82 @@
-"""Users and authentication: register, login, read and update the current user."""
+"""User and Authentication: register, login, read and update the current user."""
 
-from flask import Blueprint, g
-from flask.typing import ResponseReturnValue
+from flask import g
 
-from flask_app import services
+from flask_app import openapi, services
 from flask_app.auth import issue_token, login_required
+from flask_app.openapi import Blueprint
 from flask_app.schemas import (
-    LoginUserSchema,
-    NewUserSchema,
-    TokenContext,
-    UpdateUserSchema,
-    UserSchema,
-    json_body,
+    LoginUser,
+    LoginUserRequestSchema,
+    NewUser,
+    NewUserRequestSchema,
+    UpdateUser,
+    UpdateUserRequestSchema,
+    UserResponse,
+    UserResponseSchema,
+    UserWithToken,
 )
 
-bp = Blueprint("users", __name__)
+bp = Blueprint("User and Authentication", __name__)
 
 
 # operationId: Login
 @bp.post("/users/login")
-def login() -> ResponseReturnValue:
+@bp.doc(
+    operationId="Login",
+    summary="Existing user login",
+    responses=openapi.errors(401, *openapi.BODY_ERRORS),
+)
+@bp.arguments(LoginUserRequestSchema)
+@bp.response(200, UserResponseSchema)
+def login(credentials: LoginUser) -> UserResponse:
     """Exchange email and password for the user and a fresh token."""
-    credentials = LoginUserSchema().load(json_body())
     user = services.authenticate(**credentials)
-    with TokenContext(issue_token(user)):
-        return {"user": UserSchema().dump(user)}
+    return {"user": UserWithToken(user, issue_token(user))}
 
 
 # operationId: CreateUser
 @bp.post("/users")
-def create_user() -> ResponseReturnValue:
+@bp.doc(
+    operationId="CreateUser",
+    summary="Register a new user",
+    responses=openapi.errors(409, *openapi.BODY_ERRORS),
+)
+@bp.arguments(NewUserRequestSchema)
+@bp.response(201, UserResponseSchema)
+def create_user(fields: NewUser) -> UserResponse:
     """Register a new account and sign it in."""
-    fields = NewUserSchema().load(json_body())
     user = services.register_user(**fields)
-    with TokenContext(issue_token(user)):
-        return {"user": UserSchema().dump(user)}, 201
+    return {"user": UserWithToken(user, issue_token(user))}
 
 
 # operationId: GetCurrentUser
 @bp.get("/user")
+@bp.doc(
+    operationId="GetCurrentUser",
+    summary="Get current user",
+    security=openapi.TOKEN,
+    responses=openapi.errors(401),
+)
 @login_required
-def get_current_user() -> ResponseReturnValue:
+@bp.response(200, UserResponseSchema)
+def get_current_user() -> UserResponse:
     """The signed-in user, echoing the token that was presented."""
-    with TokenContext(g.current_token):
-        return {"user": UserSchema().dump(g.current_user)}
+    return {"user": UserWithToken(g.current_user, g.current_token)}
 
 
 # operationId: UpdateCurrentUser
 @bp.put("/user")
+@bp.doc(
+    operationId="UpdateCurrentUser",
+    summary="Update current user",
+    security=openapi.TOKEN,
+    responses=openapi.errors(401, 409, *openapi.BODY_ERRORS),
+)
 @login_required
-def update_current_user() -> ResponseReturnValue:
+@bp.arguments(UpdateUserRequestSchema)
+@bp.response(200, UserResponseSchema)
+def update_current_user(changes: UpdateUser) -> UserResponse:
     """Change any of the signed-in user's fields; an empty object changes nothing."""
-    changes = UpdateUserSchema().load(json_body())
     user = services.update_user(user=g.current_user, changes=changes)
-    with TokenContext(g.current_token):
-        return {"user": UserSchema().dump(user)}
+    return {"user": UserWithToken(user, g.current_token)}

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import Receive, Scope, Send
 from uvicorn.config import STARTUP_FAILURE
 
 from fastapi_app.config import ConfigurationError, Settings, get_settings
@@ -16,6 +17,17 @@ from fastapi_app.db import create_engine, create_sessionmaker
 from fastapi_app.errors import InternalErrorMiddleware, install_error_handlers
 from fastapi_app.routers import articles, comments, health, profiles, tags, users
 from fastapi_app.schemas import MAX_BODY_BYTES, BodySizeLimitMiddleware
+
+
+class APICORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware for the paths under /api only, as the Flask and Django apps
+    scope theirs: the pages outside it are for this host's own browser tabs."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(
-        CORSMiddleware,
+        APICORSMiddleware,
         allow_origins=settings.cors_allowed_origins,
         allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],

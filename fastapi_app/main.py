@@ -1,5 +1,5 @@
 """App assembly: `create_app()` wires settings, database, error handling, CORS and routers
-(the API's under /api; the front door, the docs and /health outside it).
+(the API's under /api; the front door, the docs, /health and the admin outside it).
 
 Run with `uvicorn fastapi_app.main:app`; the schema comes from `python -m fastapi_app.cli migrate`.
 """
@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 from uvicorn.config import STARTUP_FAILURE
 
+from fastapi_app.admin import create_admin
 from fastapi_app.config import ConfigurationError, Settings, get_settings
 from fastapi_app.db import create_engine, create_sessionmaker
 from fastapi_app.errors import (
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     for module in (users, profiles, articles, comments, tags):
         app.include_router(module.router, prefix="/api")
+    create_admin(app, settings, engine)
     return app
 
 

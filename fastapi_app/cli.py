@@ -1,7 +1,8 @@
-"""Command line: `python -m fastapi_app.cli migrate` and `python -m fastapi_app.cli seed`."""
+"""Command line: `python -m fastapi_app.cli migrate`, `... seed` and `... create-staff`."""
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fastapi_app import schemas, services
 from fastapi_app.config import ConfigurationError, Settings, get_settings
 from fastapi_app.db import create_engine, create_sessionmaker
+from fastapi_app.errors import APIError
 from fastapi_app.models import User
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
@@ -54,7 +57,8 @@ async def seed(settings: Settings, data: dict[str, Any]) -> None:
 
 
 async def _load(session: AsyncSession, data: dict[str, Any]) -> None:
-    """Each record goes through the request schemas first, so it obeys the API's rules."""
+    """Each record goes through the request schemas first, so it obeys the API's rules; the
+    staff login for the admin comes last."""
     users: dict[str, User] = {}
     for record in data["users"]:
         new = schemas.NewUser.model_validate(record)
@@ -101,6 +105,36 @@ async def _load(session: AsyncSession, data: dict[str, Any]) -> None:
         )
     _progress("comments", len(data["comments"]), len(data["comments"]))
 
+    await _add_staff(session, data["staff"])
+    _progress("staff", 1, 1)
+
+
+async def _add_staff(session: AsyncSession, record: dict[str, Any]) -> tuple[User, bool]:
+    """Make the account with this email staff, registering it first (through the request
+    schema, so it obeys the API's rules) if there is none. True if it was registered."""
+    user = await session.scalar(select(User).where(User.email == record["email"].strip()))
+    created = user is None
+    if user is None:
+        new = schemas.NewUser.model_validate(record)
+        user = await services.register_user(
+            session=session, username=new.username, email=new.email, password=new.password
+        )
+    user.is_staff = True
+    await session.commit()
+    return user, created
+
+
+async def create_staff(settings: Settings, record: dict[str, Any]) -> str:
+    """`create-staff`: a staff account for the admin; what was done, as one line."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine, writes=True)() as session:
+            user, created = await _add_staff(session, record)
+    finally:
+        await engine.dispose()
+    action = "created staff user" if created else "made staff: existing user"
+    return f"{action} {user.username} <{user.email}>"
+
 
 def _progress(kind: str, done: int, total: int) -> None:
     print(f"seeding {kind} {done}/{total}")
@@ -114,12 +148,30 @@ def main(argv: list[str] | None = None) -> None:
         "seed", help="load the demo data into an empty database (SEED=0 skips it)"
     )
     seed_parser.add_argument("--file", type=Path, default=DEMO_DATA, help="demo data (JSON)")
+    staff_parser = subcommands.add_parser(
+        "create-staff",
+        help="create a staff user for the admin, or make an existing one (by email) staff",
+    )
+    for option in ("email", "username", "password"):
+        staff_parser.add_argument(f"--{option}", help="prompted for when not given")
     arguments = parser.parse_args(argv)
     try:
         settings = get_settings()
     except ConfigurationError as exc:
         sys.exit(f"fastapi_app: {exc}")
-    if arguments.command == "migrate":
+    if arguments.command == "create-staff":
+        record = {
+            "email": arguments.email or input("Email: "),
+            "username": arguments.username or input("Username (if new): "),
+            "password": arguments.password or getpass.getpass("Password (if new): "),
+        }
+        try:
+            print(asyncio.run(create_staff(settings, record)))
+        except ValidationError as exc:
+            sys.exit(f"not created: {schemas.one_message_per_field(exc.errors())}")
+        except APIError as exc:
+            sys.exit(f"not created: {dict(exc.errors)}")
+    elif arguments.command == "migrate":
         migrate(settings.database_url)
         print(f"database migrated to the latest revision ({make_url(settings.database_url)!r})")
     elif not arguments.file.is_file():

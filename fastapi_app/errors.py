@@ -110,15 +110,92 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     500: ("server", "internal error"),
 }
 
-# What the routers document as `responses=`: every 4xx this app sends has the spec's error
-# body. (Left alone, FastAPI would document a 422 with its own HTTPValidationError body, which
-# this app never sends, on every operation that has parameters.)
-CLIENT_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "4XX": {
+
+# What each error status means, documented with the spec's description and example bodies.
+# Each handler declares its statuses with `responses=error_responses(...)`, the set the spec
+# gives it, and FastAPI adds the GenericErrorModel schema to each.
+def _documented(description: str, **examples: ErrorMap) -> dict[str, Any]:
+    bodies = {name: {"errors": errors} for name, errors in examples.items()}
+    content: dict[str, Any]
+    if len(bodies) == 1:
+        content = {"example": next(iter(bodies.values()))}
+    else:
+        content = {"examples": {name: {"value": body} for name, body in bodies.items()}}
+    return {
         "model": GenericErrorModel,
-        "description": 'A client error: `{"errors": {"<field>": ["<message>"]}}`.',
+        "description": description,
+        "content": {"application/json": content},
     }
+
+
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    400: _documented("The body is not valid JSON.", invalid={"request": ["is not valid JSON"]}),
+    401: {
+        **_documented(
+            "Missing, invalid or expired token, or wrong credentials at login.",
+            missing={"token": ["is missing"]},
+            invalid={"token": ["is invalid"]},
+            expired={"token": ["has expired"]},
+            credentials={"credentials": ["invalid"]},
+        ),
+        "headers": {
+            "WWW-Authenticate": {
+                "required": True,
+                "description": "Always `Token`.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    403: _documented(
+        "Only the author may do this. The key names the resource.",
+        forbidden={"article": ["forbidden"]},
+    ),
+    404: _documented(
+        "Unknown resource. The key names it (article, profile, comment).",
+        unknown={"article": ["not found"]},
+    ),
+    409: _documented(
+        "The username or email is already taken (one key per taken field).",
+        taken={"username": ["has already been taken"]},
+    ),
+    413: _documented("The request body is over 1 MiB.", too_large={"request": ["is too large"]}),
+    415: _documented(
+        "The body was not sent as application/json.",
+        not_json={"request": ["must be application/json"]},
+    ),
+    422: _documented(
+        "Validation failed; one message per failing field.", invalid={"title": ["can't be blank"]}
+    ),
+    503: _documented("The database does not answer.", unavailable={"database": ["is unavailable"]}),
 }
+# What can go wrong with a JSON request body, before and while it is validated.
+BODY_ERRORS = (400, 413, 415, 422)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a handler: the documented errors it can answer with, in order."""
+    return {status: ERROR_RESPONSES[status] for status in sorted(statuses)}
+
+
+def drop_generated_validation_errors(document: dict[str, Any]) -> None:
+    """Remove from a generated document the 422 FastAPI adds to every operation that has
+    parameters, with a body (HTTPValidationError) this app never sends: validation failures
+    get the spec's body, and each handler documents the errors it answers with."""
+    generated = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            if (
+                responses.get("422", {})
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema")
+                == generated
+            ):
+                del responses["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
 
 
 def error_response(

@@ -1,4 +1,5 @@
-"""App assembly: `create_app()` wires settings, database, error handling, CORS and routers.
+"""App assembly: `create_app()` wires settings, database, error handling, CORS and routers
+(the API's under /api; the front door, the docs, /health and the admin outside it).
 
 Run with `uvicorn fastapi_app.main:app`; the schema comes from `python -m fastapi_app.cli migrate`.
 """
@@ -6,16 +7,56 @@ Run with `uvicorn fastapi_app.main:app`; the schema comes from `python -m fastap
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import Receive, Scope, Send
 from uvicorn.config import STARTUP_FAILURE
 
+from fastapi_app.admin import create_admin
 from fastapi_app.config import ConfigurationError, Settings, get_settings
 from fastapi_app.db import create_engine, create_sessionmaker
-from fastapi_app.errors import InternalErrorMiddleware, install_error_handlers
-from fastapi_app.routers import articles, comments, health, profiles, tags, users
+from fastapi_app.errors import (
+    InternalErrorMiddleware,
+    drop_generated_validation_errors,
+    install_error_handlers,
+)
+from fastapi_app.routers import articles, comments, docs, health, home, profiles, tags, users
 from fastapi_app.schemas import MAX_BODY_BYTES, BodySizeLimitMiddleware
+
+# The spec's tags, in its order: the document lists its operations under them.
+OPENAPI_TAGS = [
+    {"name": "User and Authentication"},
+    {"name": "Profile"},
+    {"name": "Articles"},
+    {"name": "Comments"},
+    {"name": "Favorites"},
+    {"name": "Tags"},
+    {"name": "Health", "description": "Served at the root (`/health`), not under `/api`."},
+]
+
+
+class ConduitAPI(FastAPI):
+    """FastAPI, with a document that shows only the errors each handler declares."""
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document (generated once, then cached), without the validation error
+        responses it adds on its own (errors.drop_generated_validation_errors says why)."""
+        document = super().openapi()
+        drop_generated_validation_errors(document)
+        return document
+
+
+class APICORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware for the paths under /api only, as the Flask and Django apps
+    scope theirs: the pages outside it are for this host's own browser tabs."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,17 +74,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await engine.dispose()
 
-    app = FastAPI(
-        title="Conduit",
+    app = ConduitAPI(
+        title="Conduit API (three ways)",
         summary="The RealWorld Conduit API (FastAPI implementation)",
-        version="1.0.0",
+        version="2.0.0-three-ways.1",
+        openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
         # Never debug: Starlette's debug 500 page would leak tracebacks in every environment.
         debug=False,
         # /api/users/ is a 404, never a redirect to /api/users.
         redirect_slashes=False,
-        # The Swagger UI and ReDoc pages load their JavaScript and CSS from a CDN, and nothing
-        # may be loaded from a CDN; the schema stays available at /openapi.json.
+        # FastAPI's own /docs and /redoc load their assets from a CDN; routers/docs.py serves
+        # the same pages with local assets. The schema is FastAPI's, at /openapi.json.
         docs_url=None,
         redoc_url=None,
     )
@@ -58,16 +100,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(
-        CORSMiddleware,
+        APICORSMiddleware,
         allow_origins=settings.cors_allowed_origins,
         allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
         allow_credentials=False,
     )
 
+    app.include_router(home.router)
+    app.include_router(docs.router)
     app.include_router(health.router)
     for module in (users, profiles, articles, comments, tags):
         app.include_router(module.router, prefix="/api")
+    create_admin(app, settings, engine)
     return app
 
 

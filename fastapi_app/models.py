@@ -8,7 +8,17 @@ so a list costs the same number of queries whatever its length.
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, Table, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    false,
+)
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
@@ -57,6 +67,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     bio: Mapped[str | None] = mapped_column(String(1000))
     image: Mapped[str | None] = mapped_column(String(2048))
+    is_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Whether the viewer of a request follows this user; set per query by services.
     following: Mapped[bool] = query_expression()

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
-from fastapi import Request, Response
+from fastapi import Path, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import (
     AfterValidator,
@@ -246,7 +246,9 @@ def _bounded_integer(minimum: int, maximum: int) -> PlainValidator:
             )
         return number
 
-    return PlainValidator(parse, json_schema_input_type=int)
+    # The document shows the bounds; the parsing above enforces them with the API's message.
+    bounded = Annotated[int, Field(ge=minimum, le=maximum)]
+    return PlainValidator(parse, json_schema_input_type=bounded)
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -354,26 +356,36 @@ class NewCommentRequest(Envelope):
 
 # --- query strings and paths -----------------------------------------------------------------
 
-# An exact-match filter from the query string; an empty value means no filter (None).
-Filter = Annotated[str | None, AfterValidator(_empty_to_none)]
+# An exact-match filter from the query string; an empty value means no filter (None). The
+# query string only holds text, so the document says string (not "string or null").
+Filter = Annotated[str | None, BeforeValidator(_empty_to_none, json_schema_input_type=str)]
 # The comment id of DeleteArticleComment's path; one that cannot name a row is None, which the
 # service answers as "comment not found".
 CommentId = Annotated[int | None, PlainValidator(parse_id, json_schema_input_type=str)]
 
 
+# The path parameters the routers share, with the descriptions the document shows.
+Slug = Annotated[str, Path(description="The article's slug.")]
+Username = Annotated[str, Path(description="The profile's username.")]
+
+
 class Pagination(BaseModel):
     """GetArticlesFeed query string (and the paging part of GetArticles')."""
 
-    limit: Annotated[int, _bounded_integer(1, 100)] = 20
-    offset: Annotated[int, _bounded_integer(0, models.MAX_ID)] = 0
+    offset: Annotated[int, _bounded_integer(0, models.MAX_ID)] = Field(
+        0, description="How many matching articles to skip."
+    )
+    limit: Annotated[int, _bounded_integer(1, 100)] = Field(
+        20, description="How many articles to return."
+    )
 
 
 class ArticleFilters(Pagination):
     """GetArticles query string: optional exact-match filters plus paging."""
 
-    tag: Filter = None
-    author: Filter = None
-    favorited: Filter = None
+    tag: Filter = Field(None, description="Only articles with this tag.")
+    author: Filter = Field(None, description="Only articles by this username.")
+    favorited: Filter = Field(None, description="Only articles favorited by this username.")
 
 
 # --- one message per field -------------------------------------------------------------------
@@ -430,7 +442,7 @@ class GenericErrorModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    errors: dict[str, list[str]]
+    errors: Annotated[dict[str, Annotated[list[str], Field(min_length=1)]], Field(min_length=1)]
 
 
 def _iso_milliseconds(value: datetime) -> str:
@@ -529,3 +541,7 @@ class MultipleCommentsResponse(ResponseModel):
 
 class TagsResponse(ResponseModel):
     tags: list[str]
+
+
+class HealthResponse(ResponseModel):
+    status: Literal["ok"]

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from fastapi_app import services
-from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
-from fastapi_app.errors import CLIENT_ERROR_RESPONSES
+from fastapi_app.dependencies import TOKEN_OPTIONAL, CurrentUser, OptionalUser, SessionDep
+from fastapi_app.errors import BODY_ERRORS, error_responses
 from fastapi_app.schemas import (
     Article,
     ArticleFilters,
@@ -15,17 +15,26 @@ from fastapi_app.schemas import (
     NewArticleRequest,
     Pagination,
     SingleArticleResponse,
+    Slug,
     StrictJSONRoute,
     UpdateArticleRequest,
 )
 
-router = APIRouter(tags=["Articles"], route_class=StrictJSONRoute, responses=CLIENT_ERROR_RESPONSES)
+# Each handler names its tag: the two Favorites operations live here too, beside the articles
+# they change (as in the other two apps), and a router-wide tag would be added to theirs.
+router = APIRouter(route_class=StrictJSONRoute)
 
 
 # Declared before /articles/{slug}, which would otherwise take "feed" for a slug.
 # operationId: GetArticlesFeed
 @router.get(
-    "/articles/feed", operation_id="GetArticlesFeed", response_model=MultipleArticlesResponse
+    "/articles/feed",
+    operation_id="GetArticlesFeed",
+    summary="Recent articles from users you follow",
+    tags=["Articles"],
+    response_model=MultipleArticlesResponse,
+    response_description="A page of articles and the number of all matching articles.",
+    responses=error_responses(401, 422),
 )
 async def get_articles_feed(
     session: SessionDep, user: CurrentUser, page: Annotated[Pagination, Query()]
@@ -41,7 +50,16 @@ async def get_articles_feed(
 
 
 # operationId: GetArticles
-@router.get("/articles", operation_id="GetArticles", response_model=MultipleArticlesResponse)
+@router.get(
+    "/articles",
+    operation_id="GetArticles",
+    summary="Recent articles globally",
+    tags=["Articles"],
+    response_model=MultipleArticlesResponse,
+    response_description="A page of articles and the number of all matching articles.",
+    responses=error_responses(401, 422),
+    openapi_extra=TOKEN_OPTIONAL,
+)
 async def get_articles(
     session: SessionDep, viewer: OptionalUser, filters: Annotated[ArticleFilters, Query()]
 ) -> MultipleArticlesResponse:
@@ -66,8 +84,12 @@ async def get_articles(
 @router.post(
     "/articles",
     operation_id="CreateArticle",
+    summary="Create an article",
+    tags=["Articles"],
     status_code=status.HTTP_201_CREATED,
     response_model=SingleArticleResponse,
+    response_description="An article.",
+    responses=error_responses(*BODY_ERRORS, 401),
 )
 async def create_article(
     session: SessionDep,
@@ -87,9 +109,18 @@ async def create_article(
 
 
 # operationId: GetArticle
-@router.get("/articles/{slug}", operation_id="GetArticle", response_model=SingleArticleResponse)
+@router.get(
+    "/articles/{slug}",
+    operation_id="GetArticle",
+    summary="Get an article",
+    tags=["Articles"],
+    response_model=SingleArticleResponse,
+    response_description="An article.",
+    responses=error_responses(401, 404),
+    openapi_extra=TOKEN_OPTIONAL,
+)
 async def get_article(
-    slug: str, session: SessionDep, viewer: OptionalUser
+    slug: Slug, session: SessionDep, viewer: OptionalUser
 ) -> SingleArticleResponse:
     """One article, with the body."""
     article = await services.get_article(session=session, viewer=viewer, slug=slug)
@@ -97,9 +128,17 @@ async def get_article(
 
 
 # operationId: UpdateArticle
-@router.put("/articles/{slug}", operation_id="UpdateArticle", response_model=SingleArticleResponse)
+@router.put(
+    "/articles/{slug}",
+    operation_id="UpdateArticle",
+    summary="Update an article",
+    tags=["Articles"],
+    response_model=SingleArticleResponse,
+    response_description="An article.",
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404),
+)
 async def update_article(
-    slug: str,
+    slug: Slug,
     session: SessionDep,
     user: CurrentUser,
     body: UpdateArticleRequest,
@@ -114,10 +153,14 @@ async def update_article(
 @router.delete(
     "/articles/{slug}",
     operation_id="DeleteArticle",
+    summary="Delete an article",
+    tags=["Articles"],
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
+    response_description="Deleted.",
+    responses=error_responses(401, 403, 404),
 )
-async def delete_article(slug: str, session: SessionDep, user: CurrentUser) -> None:
+async def delete_article(slug: Slug, session: SessionDep, user: CurrentUser) -> None:
     """Delete an article with its comments and favorites (author only)."""
     await services.delete_article(session=session, user=user, slug=slug)
 
@@ -126,11 +169,14 @@ async def delete_article(slug: str, session: SessionDep, user: CurrentUser) -> N
 @router.post(
     "/articles/{slug}/favorite",
     operation_id="CreateArticleFavorite",
-    response_model=SingleArticleResponse,
+    summary="Favorite an article",
     tags=["Favorites"],
+    response_model=SingleArticleResponse,
+    response_description="An article.",
+    responses=error_responses(401, 404),
 )
 async def create_article_favorite(
-    slug: str, session: SessionDep, user: CurrentUser
+    slug: Slug, session: SessionDep, user: CurrentUser
 ) -> SingleArticleResponse:
     """Favorite an article (idempotent; any request body is ignored)."""
     article = await services.favorite_article(session=session, user=user, slug=slug)
@@ -141,11 +187,14 @@ async def create_article_favorite(
 @router.delete(
     "/articles/{slug}/favorite",
     operation_id="DeleteArticleFavorite",
-    response_model=SingleArticleResponse,
+    summary="Unfavorite an article",
     tags=["Favorites"],
+    response_model=SingleArticleResponse,
+    response_description="An article.",
+    responses=error_responses(401, 404),
 )
 async def delete_article_favorite(
-    slug: str, session: SessionDep, user: CurrentUser
+    slug: Slug, session: SessionDep, user: CurrentUser
 ) -> SingleArticleResponse:
     """Unfavorite an article (idempotent)."""
     article = await services.unfavorite_article(session=session, user=user, slug=slug)

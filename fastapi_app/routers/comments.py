@@ -5,28 +5,33 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from fastapi_app import services
-from fastapi_app.dependencies import CurrentUser, OptionalUser, SessionDep
-from fastapi_app.errors import CLIENT_ERROR_RESPONSES
+from fastapi_app.dependencies import TOKEN_OPTIONAL, CurrentUser, OptionalUser, SessionDep
+from fastapi_app.errors import BODY_ERRORS, error_responses
 from fastapi_app.schemas import (
     Comment,
     CommentId,
     MultipleCommentsResponse,
     NewCommentRequest,
     SingleCommentResponse,
+    Slug,
     StrictJSONRoute,
 )
 
-router = APIRouter(tags=["Comments"], route_class=StrictJSONRoute, responses=CLIENT_ERROR_RESPONSES)
+router = APIRouter(tags=["Comments"], route_class=StrictJSONRoute)
 
 
 # operationId: GetArticleComments
 @router.get(
     "/articles/{slug}/comments",
     operation_id="GetArticleComments",
+    summary="Comments on an article",
     response_model=MultipleCommentsResponse,
+    response_description="Comments, oldest first.",
+    responses=error_responses(401, 404),
+    openapi_extra=TOKEN_OPTIONAL,
 )
 async def get_article_comments(
-    slug: str, session: SessionDep, viewer: OptionalUser
+    slug: Slug, session: SessionDep, viewer: OptionalUser
 ) -> MultipleCommentsResponse:
     """The article's comments, oldest first."""
     comments = await services.list_comments(session=session, viewer=viewer, slug=slug)
@@ -39,11 +44,14 @@ async def get_article_comments(
 @router.post(
     "/articles/{slug}/comments",
     operation_id="CreateArticleComment",
+    summary="Comment on an article",
     status_code=status.HTTP_201_CREATED,
     response_model=SingleCommentResponse,
+    response_description="A comment.",
+    responses=error_responses(*BODY_ERRORS, 401, 404),
 )
 async def create_article_comment(
-    slug: str,
+    slug: Slug,
     session: SessionDep,
     user: CurrentUser,
     body: NewCommentRequest,
@@ -59,12 +67,15 @@ async def create_article_comment(
 @router.delete(
     "/articles/{slug}/comments/{id}",
     operation_id="DeleteArticleComment",
+    summary="Delete a comment",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
+    response_description="Deleted.",
+    responses=error_responses(401, 403, 404),
 )
 async def delete_article_comment(
-    slug: str,
-    comment_id: Annotated[CommentId, Path(alias="id")],
+    slug: Slug,
+    comment_id: Annotated[CommentId, Path(alias="id", description="The comment's id.")],
     session: SessionDep,
     user: CurrentUser,
 ) -> None:

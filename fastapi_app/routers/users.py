@@ -10,7 +10,7 @@ from fastapi_app.dependencies import (
     SessionDep,
     SettingsDep,
 )
-from fastapi_app.errors import CLIENT_ERROR_RESPONSES
+from fastapi_app.errors import BODY_ERRORS, error_responses
 from fastapi_app.schemas import (
     LoginUserRequest,
     NewUserRequest,
@@ -21,15 +21,18 @@ from fastapi_app.schemas import (
 )
 from fastapi_app.security import create_access_token
 
-router = APIRouter(
-    tags=["User and Authentication"],
-    route_class=StrictJSONRoute,
-    responses=CLIENT_ERROR_RESPONSES,
-)
+router = APIRouter(tags=["User and Authentication"], route_class=StrictJSONRoute)
 
 
 # operationId: Login
-@router.post("/users/login", operation_id="Login", response_model=UserResponse)
+@router.post(
+    "/users/login",
+    operation_id="Login",
+    summary="Existing user login",
+    response_model=UserResponse,
+    response_description="A user, with a token.",
+    responses=error_responses(*BODY_ERRORS, 401),
+)
 async def login(
     session: ReadSessionDep,
     settings: SettingsDep,
@@ -46,8 +49,11 @@ async def login(
 @router.post(
     "/users",
     operation_id="CreateUser",
+    summary="Register a new user",
     status_code=status.HTTP_201_CREATED,
     response_model=UserResponse,
+    response_description="A user, with a token.",
+    responses=error_responses(*BODY_ERRORS, 409),
 )
 async def create_user(
     session: SessionDep,
@@ -65,14 +71,28 @@ async def create_user(
 
 
 # operationId: GetCurrentUser
-@router.get("/user", operation_id="GetCurrentUser", response_model=UserResponse)
+@router.get(
+    "/user",
+    operation_id="GetCurrentUser",
+    summary="Get current user",
+    response_model=UserResponse,
+    response_description="A user, with a token.",
+    responses=error_responses(401),
+)
 async def get_current_user(user: CurrentUser, token: CurrentToken) -> UserResponse:
     """The caller, with the token they presented."""
     return UserResponse(user=User.with_token(user, token))
 
 
 # operationId: UpdateCurrentUser
-@router.put("/user", operation_id="UpdateCurrentUser", response_model=UserResponse)
+@router.put(
+    "/user",
+    operation_id="UpdateCurrentUser",
+    summary="Update current user",
+    response_model=UserResponse,
+    response_description="A user, with a token.",
+    responses=error_responses(*BODY_ERRORS, 401, 409),
+)
 async def update_current_user(
     session: SessionDep,
     user: CurrentUser,

@@ -323,6 +323,13 @@ async def test_cors_preflight_and_headers_on_errors(client: httpx.AsyncClient) -
     assert unauthorized.headers["access-control-allow-origin"] == "*"
 
 
+async def test_cors_covers_only_the_api(client: httpx.AsyncClient) -> None:
+    """As in the Flask and Django apps: the paths outside /api answer no other origin."""
+    for path in ("/health", "/openapi.json", "/api"):
+        response = await client.get(path, headers={"Origin": "http://frontend.example"})
+        assert "access-control-allow-origin" not in response.headers, path
+
+
 async def test_unexpected_errors_are_a_json_500_with_cors(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

@@ -160,3 +160,25 @@ def test_a_database_of_the_first_revision_upgrades_with_its_data(any_database_ur
     assert row_counts(url) == counts
     command.upgrade(alembic_config(url), "head")
     assert row_counts(url) == counts
+
+
+def test_existing_users_are_not_staff_after_0003(any_database_url: str) -> None:
+    """0003 adds is_staff (false for every existing row); its downgrade copies the SQLite table
+    without the column and loses no row."""
+    url = any_database_url
+    command.upgrade(alembic_config(url), "0002")
+    run_sql(url, *ROWS_AT_0001)
+    command.upgrade(alembic_config(url), "0003")
+    staff = run_sql(url, "SELECT count(*) FROM users WHERE is_staff")
+    assert staff == [(0,)]
+    run_sql(
+        url, "INSERT INTO users (id, username, email, password_hash) VALUES (3, 'c', 'c@x', 'h')"
+    )
+    assert run_sql(url, "SELECT is_staff FROM users WHERE id = 3") == [(False,)]
+
+    command.downgrade(alembic_config(url), "0002")
+    assert row_counts(url) == [3, 1, 1, 1, 1, 1, 1]
+    if make_url(url).get_backend_name() == "sqlite":
+        (sql,) = run_sql(url, "SELECT sql FROM sqlite_master WHERE name = 'users'")[0]
+        assert "AUTOINCREMENT" in sql
+        assert "is_staff" not in sql

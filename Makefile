@@ -39,7 +39,7 @@ $(DB_DIR):
 run-flask: PORT ?= $(FLASK_PORT)
 run-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
 run-flask: $(STAMP) | $(DB_DIR) ## Run the Flask app (default port 8001)
-	@echo "Flask Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
+	@echo "Flask Conduit: http://127.0.0.1:$(PORT)/ (API at /api, docs at /docs, admin at /admin/; database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/flask --app flask_app db upgrade
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/flask --app flask_app seed
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/flask --app flask_app run --host 127.0.0.1 --port $(PORT)
@@ -47,7 +47,7 @@ run-flask: $(STAMP) | $(DB_DIR) ## Run the Flask app (default port 8001)
 run-django: PORT ?= $(DJANGO_PORT)
 run-django: DATABASE_URL ?= sqlite:///$(DB_DIR)/django.sqlite3
 run-django: $(STAMP) | $(DB_DIR) ## Run the Django app (default port 8002)
-	@echo "Django Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
+	@echo "Django Conduit: http://127.0.0.1:$(PORT)/ (API at /api, docs at /docs, admin at /admin/; database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py migrate --noinput
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py seed
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python django_app/manage.py runserver 127.0.0.1:$(PORT)
@@ -55,7 +55,7 @@ run-django: $(STAMP) | $(DB_DIR) ## Run the Django app (default port 8002)
 run-fastapi: PORT ?= $(FASTAPI_PORT)
 run-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
 run-fastapi: $(STAMP) | $(DB_DIR) ## Run the FastAPI app (default port 8003)
-	@echo "FastAPI Conduit: http://127.0.0.1:$(PORT)/api  (database: $(DATABASE_URL))"
+	@echo "FastAPI Conduit: http://127.0.0.1:$(PORT)/ (API at /api, docs at /docs, admin at /admin/; database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli seed
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/uvicorn fastapi_app.main:app --host 127.0.0.1 --port $(PORT)

@@ -1,0 +1,265 @@
+"""Render build/bench.json: the README's markdown tables and the concurrency sweep chart (SVG).
+
+`readme_block(data)` gives, per database and server family, one row per scenario and one column
+group per app: req/s, p99, server CPU per request and that CPU as a multiple of the reference's
+(the raw-SQL ceiling; writes have none). Then SQL statements and database CPU per request,
+cold start and memory, and the sweep. `sweep_chart(data)` draws throughput and p99 against
+connections, one line per app x server, without a plotting library.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+NAMES = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI", "reference": "Reference"}
+DATABASES = {"postgres": "PostgreSQL", "sqlite": "SQLite"}
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
+
+
+def family(server: str) -> str:
+    return "granian" if server == "granian" else "production"
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def unique(values: Iterable[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def main_connections(data: dict[str, Any]) -> int:
+    return int(data["meta"]["settings"]["connections"])
+
+
+def find(records: list[dict[str, Any]], **fields: Any) -> dict[str, Any] | None:
+    return next((r for r in records if all(r.get(k) == v for k, v in fields.items())), None)
+
+
+def scenario_table(records: list[dict[str, Any]], connections: int) -> list[str]:
+    """One server family on one database: rows by scenario, a column group per app."""
+    apps = [app for app in unique(r["app"] for r in records) if app != "reference"]
+    servers = {app: find(records, app=app)["server"] for app in unique(r["app"] for r in records)}  # type: ignore[index]  # every listed app has a record
+    head = ["Scenario"]
+    if "reference" in servers:
+        head += [f"Reference ({servers['reference']}) req/s", "CPU ms"]
+    for app in apps:
+        name = f"{NAMES[app]} ({servers[app]})"
+        head += [f"{name} req/s", "p99 ms", "CPU ms", "x ref CPU"]
+    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    for scenario in unique(r["scenario"] for r in records):
+        row = [scenario]
+        ref = find(records, app="reference", scenario=scenario, connections=connections)
+        if "reference" in servers:
+            row += [number(ref["rps"]), number(ref["cpu_ms_per_request"], 2)] if ref else ["-"] * 2
+        for app in apps:
+            found = find(records, app=app, scenario=scenario, connections=connections)
+            if found is None:
+                row += ["-"] * 4
+                continue
+            ratio = found["cpu_ms_per_request"] / ref["cpu_ms_per_request"] if ref else None
+            row += [
+                number(found["rps"]),
+                number(found["p99_ms"], 1),
+                number(found["cpu_ms_per_request"], 2),
+                f"{ratio:.1f}x" if ratio else "-",
+            ]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def statements_table(records: list[dict[str, Any]], connections: int) -> list[str]:
+    apps = unique(r["app"] for r in records)
+    lines = [
+        "| Scenario | " + " | ".join(NAMES[app] for app in apps) + " |",
+        "|---" + "|---:" * len(apps) + "|",
+    ]
+    for scenario in unique(r["scenario"] for r in records):
+        cells = []
+        for app in apps:
+            found = [
+                r
+                for r in records
+                if r["app"] == app and r["scenario"] == scenario and r["connections"] == connections
+            ]
+            statements = next(
+                (
+                    r["statements_per_request"]
+                    for r in found
+                    if r.get("statements_per_request") is not None
+                ),
+                None,
+            )
+            cpu = [r["db_cpu_ms_per_request"] for r in found if r.get("db_cpu_ms_per_request")]
+            cells.append(f"{number(statements, 1)} ({number(min(cpu), 2) if cpu else '-'} ms)")
+        lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def servers_table(servers: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| App | Server | Database | Cold start s | RSS MB | PSS MB |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for entry in servers:
+        lines.append(
+            f"| {NAMES[entry['app']]} | {entry['server']} | {DATABASES[entry['database']]} "
+            f"| {number(entry.get('cold_start_s'), 2)} | {number(entry['rss_kb'] / 1024)} "
+            f"| {number(entry['pss_kb'] / 1024)} |"
+        )
+    return lines
+
+
+def sweep_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records of the scenarios run at several connection counts (on one database)."""
+    records = data["records"]
+    swept = {r["scenario"] for r in records if r["connections"] != main_connections(data)}
+    databases = {r["database"] for r in records if r["scenario"] in swept and r["connections"] == 1}
+    return [r for r in records if r["scenario"] in swept and r["database"] in databases]
+
+
+def series(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return unique((r["app"], r["server"]) for r in records)
+
+
+def sweep_table(records: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for scenario in unique(r["scenario"] for r in records):
+        rows = [r for r in records if r["scenario"] == scenario]
+        lines += [
+            f"{scenario}, req/s (p99 ms) by connections:",
+            "",
+            "| Connections | " + " | ".join(f"{NAMES[a]} ({s})" for a, s in series(rows)) + " |",
+            "|---:" + "|---:" * len(series(rows)) + "|",
+        ]
+        for connections in sorted({r["connections"] for r in rows}):
+            cells = []
+            for app, server in series(rows):
+                found = find(rows, app=app, server=server, connections=connections)
+                cells.append(
+                    f"{number(found['rps'])} ({number(found['p99_ms'], 0)})" if found else "-"
+                )
+            lines.append(f"| {connections} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+def readme_block(data: dict[str, Any], chart: str = "build/bench-sweep.svg") -> str:
+    meta, records = data["meta"], data["records"]
+    settings, versions = meta["settings"], meta["versions"]
+    connections = main_connections(data)
+    lines = [
+        f"Measured {meta['date'][:10]} at commit `{meta['commit']}` on {meta['machine']['cores']} "
+        f"cores ({meta['machine']['model']}), load from {versions['wrk']} on the same machine: "
+        f"{settings['seconds']:g} s runs at {connections} connections after a warm-up, median of "
+        f"{settings['rounds']} interleaved round(s) (min-max in build/bench.json). Every server "
+        f"runs {settings['workers']} workers (gunicorn and granian WSGI with "
+        f"{settings['threads']} threads each). Flask {versions['flask']}, Django "
+        f"{versions['django']}, FastAPI {versions['fastapi']}, gunicorn {versions['gunicorn']}, "
+        f"uvicorn {versions['uvicorn']}, granian {versions['granian']}. CPU ms is the server "
+        "process tree's CPU per request; x ref CPU compares it with the reference, hand-written "
+        "SQL without a framework (tools/bench/reference.py), the workload's practical ceiling.",
+        "",
+    ]
+    wrk_cores = [r["client_cores"] for r in records if r.get("client_cores") is not None]
+    if wrk_cores:
+        lines += [f"wrk used at most {max(wrk_cores):.2f} of a core on any run.", ""]
+    for database in unique(r["database"] for r in records):
+        for server_family in ("production", "granian"):
+            rows = [
+                r
+                for r in records
+                if r["database"] == database and family(r["server"]) == server_family
+            ]
+            if rows:
+                lines += [f"#### {DATABASES[database]}, {server_family} servers", ""]
+                lines += [*scenario_table(rows, connections), ""]
+        rows = [
+            r for r in records if r["database"] == database and family(r["server"]) != "granian"
+        ]
+        if any(r.get("statements_per_request") is not None for r in rows):
+            lines += [
+                f"#### {DATABASES[database]}: SQL statements per request (database CPU ms "
+                "per request)",
+                "",
+                *statements_table(rows, connections),
+                "",
+            ]
+    if data.get("servers"):
+        lines += ["#### Cold start (spawn to the first 200 on /health) and memory after load", ""]
+        lines += [*servers_table(data["servers"]), ""]
+    swept = sweep_records(data)
+    if swept:
+        database = DATABASES[swept[0]["database"]]
+        lines += [f"#### Concurrency sweep ({database}; [chart]({chart}))", "", *sweep_table(swept)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+PANEL_W, PANEL_H, PAD = 360, 230, 55
+
+
+def panel(
+    records: list[dict[str, Any]], scenario: str, figure: str, left: int, top: int
+) -> list[str]:
+    """One chart: `figure` against connections on log scales, a line per app x server."""
+    levels = sorted({r["connections"] for r in records})
+    values = [r[figure] for r in records if r["scenario"] == scenario and r[figure]] or [1]
+    low = math.floor(math.log10(min(values)))
+    high = max(math.ceil(math.log10(max(values))), low + 1)
+    width, height = PANEL_W - PAD - 15, PANEL_H - 80
+
+    def x(index: int) -> float:
+        return left + width * index / max(len(levels) - 1, 1)
+
+    def y(value: float) -> float:
+        return top + height - height * (math.log10(value) - low) / (high - low)
+
+    label = {"rps": "req/s", "p99_ms": "p99 ms"}[figure]
+    out = [
+        f'<text x="{left}" y="{top - 10}" font-weight="bold">{scenario}: {label}</text>',
+        f'<text x="{left + width / 2}" y="{top + height + 30}" text-anchor="middle">'
+        "connections</text>",
+    ]
+    for value in (10**power for power in range(low, high + 1)):
+        out.append(
+            f'<line x1="{left}" x2="{left + width}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            f'stroke="#ddd"/><text x="{left - 5}" y="{y(value) + 4:.1f}" '
+            f'text-anchor="end">{value:,}</text>'
+        )
+    for index, level in enumerate(levels):
+        out.append(
+            f'<text x="{x(index):.1f}" y="{top + height + 15}" text-anchor="middle">{level}</text>'
+        )
+    for color, (app, server) in zip(COLORS * 2, series(records), strict=False):
+        points = []
+        for index, level in enumerate(levels):
+            found = find(records, scenario=scenario, app=app, server=server, connections=level)
+            if found and found[figure]:
+                points.append(f"{x(index):.1f},{y(found[figure]):.1f}")
+        out.append(
+            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(points)}"/>'
+        )
+    return out
+
+
+def sweep_chart(data: dict[str, Any]) -> str:
+    """Throughput and p99 latency against connections, a row of two charts per scenario."""
+    records = sweep_records(data)
+    scenarios, lines_of = unique(r["scenario"] for r in records), series(records)
+    size = f'width="{2 * PANEL_W}" height="{PANEL_H * len(scenarios) + 18 * len(lines_of) + 20}"'
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" {size} font-family="sans-serif" font-size="11">',
+        '<rect width="100%" height="100%" fill="white"/>',
+    ]
+    for row, scenario in enumerate(scenarios):
+        for column, figure in enumerate(("rps", "p99_ms")):
+            out += panel(records, scenario, figure, column * PANEL_W + PAD, row * PANEL_H + 30)
+    for index, (color, (app, server)) in enumerate(zip(COLORS * 2, lines_of, strict=False)):
+        top = PANEL_H * len(scenarios) + 10 + 18 * index
+        out.append(
+            f'<rect x="{PAD}" y="{top}" width="12" height="12" fill="{color}"/>'
+            f'<text x="{PAD + 18}" y="{top + 10}">{NAMES[app]} ({server})</text>'
+        )
+    return "\n".join([*out, "</svg>"]) + "\n"

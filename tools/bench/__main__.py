@@ -36,45 +36,19 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tools.bench import dataset, report
-from tools.bench.servers import (
-    APPS,
-    REPO_ROOT,
-    SERVERS,
-    THREADS,
-    WORKERS,
-    Databases,
-    Server,
-    cpu_seconds,
-    migrate,
-    server_name,
-)
+from tools.bench import dataset, report, servers
+from tools.bench.servers import APPS, REPO_ROOT, SERVERS, Databases, Server, cpu_seconds
 
-READS = (
-    "GetArticles (anonymous)",
-    "GetArticles (signed in)",
-    "GetArticles (by tag)",
-    "GetArticle",
-    "GetArticlesFeed",
-    "GetTags",
-)
+READS = ("GetArticles (anonymous)", "GetArticles (signed in)", "GetArticles (by tag)",
+         "GetArticle", "GetArticlesFeed", "GetTags")  # fmt: skip
 SCENARIOS = (*READS, "CreateArticle", "CreateArticleComment", "CreateArticleFavorite", "Login")
 SWEEP = ("GetArticles (signed in)", "CreateArticleComment")
 SWEEP_CONNECTIONS = (1, 16, 64, 256)
 CONNECTIONS = 16
 SCRIPT = Path(__file__).with_name("scenarios.lua")
-FIGURES = (
-    "rps",
-    "p50_ms",
-    "p99_ms",
-    "cpu_ms_per_request",
-    "db_cpu_ms_per_request",
-    "client_cpu_ms_per_request",
-    "client_cores",
-    "rss_kb",
-    "pss_kb",
-    "cold_start_s",
-)
+FIGURES = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request", "db_cpu_ms_per_request",
+           "client_cpu_ms_per_request", "client_cores", "rss_kb", "pss_kb",
+           "cold_start_s")  # fmt: skip
 PACKAGES = "flask django fastapi sqlalchemy marshmallow djangorestframework pydantic gunicorn \
 uvicorn granian psycopg asyncpg aiosqlite pyjwt"
 LOAD_SECONDS, START_SECONDS, RUN_OVERHEAD = 30, 3, 0.4  # for the time estimate
@@ -108,22 +82,11 @@ def plan(args: argparse.Namespace) -> list[Session]:
         for number in range(args.rounds):
             for app, server in combos if number % 2 == 0 else combos[::-1]:
                 chosen = [s for s in args.scenarios if app != "reference" or s in READS]
-                runs = [
-                    Run(
-                        s,
-                        CONNECTIONS,
-                        min(args.seconds, args.login_seconds) if s == "Login" else args.seconds,
-                    )
-                    for s in chosen
-                ]
-                if index == 0:
-                    runs += [
-                        Run(s, c, args.sweep_seconds)
-                        for s in SWEEP
-                        if s in chosen
-                        for c in SWEEP_CONNECTIONS
-                        if c != CONNECTIONS
-                    ]
+                runs = [Run(s, CONNECTIONS, args.login_seconds if s == "Login" else args.seconds)
+                        for s in chosen]  # fmt: skip
+                if index == 0:  # the sweep, on the first database
+                    runs += [Run(s, c, args.sweep_seconds) for s in SWEEP if s in chosen
+                             for c in SWEEP_CONNECTIONS if c != CONNECTIONS]  # fmt: skip
                 sessions.append(Session(database, number, app, server, runs))
     return sessions
 
@@ -143,21 +106,10 @@ class Clock:
 def wrk(port: int, run: Run, fixture: Path) -> dict[str, Any]:
     """One wrk run; its summary (from the Lua done() hook) and its own CPU time."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    command = [
-        "wrk",
-        f"-t{min(2, run.connections)}",
-        f"-c{run.connections}",
-        f"-d{run.seconds}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(SCRIPT),
-        f"http://127.0.0.1:{port}",
-        "--",
-        run.scenario,
-        str(fixture),
-        f"{os.getpid()}-{time.monotonic_ns()}",
-    ]
+    tag = f"{os.getpid()}-{time.monotonic_ns()}"  # makes this run's titles and bodies unique
+    command = ["wrk", f"-t{min(2, run.connections)}", f"-c{run.connections}",
+               f"-d{run.seconds}s", "--timeout", "10s", "-s", str(SCRIPT),
+               f"http://127.0.0.1:{port}", "--", run.scenario, str(fixture), tag]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -199,7 +151,7 @@ def postgres_log() -> Path | None:
 
 
 def count_statements(
-    dbs: Databases, app: str, scenarios: list[str], fixture: Path, work: Path, clock: Clock
+    dbs: Databases, app: str, scenarios: list[str], fixture: Path, clock: Clock
 ) -> dict[str, float]:
     """SQL statements per request, from PostgreSQL's log of this run's database only."""
     log = postgres_log()
@@ -208,7 +160,7 @@ def count_statements(
         return {}
     name = dbs.restore("flask" if app == "reference" else app).rsplit("/", 1)[-1]
     dbs.admin(f"ALTER DATABASE \"{name}\" SET log_statement = 'all'")
-    server = Server(app, "production", dbs.url(name), work / f"{app}-statements.log")
+    server = Server(app, "production", dbs.url(name), dbs.workdir / f"{app}-statements.log")
     server.start()
     pattern = re.compile(rf"@{re.escape(name)} LOG:  (statement|execute [^:]*): ".encode())
     counts = {}
@@ -233,12 +185,11 @@ def run_session(
     session: Session, dbs: Databases, fixture: Path, clock: Clock, rounds: int
 ) -> tuple[list[tuple[Run, dict[str, Any]]], dict[str, Any]]:
     """Start the server cold on a fresh copy of the data, take the session's runs, stop it."""
-    label = (
-        f"[{session.database}] round {session.round + 1}/{rounds} {session.app}/{session.server}"
-    )
+    app, number = session.app, f"{session.round + 1}/{rounds}"
+    label = f"[{session.database}] round {number} {app}/{session.server}"
     clock.show(f"{label}: starting")
-    url = dbs.restore("flask" if session.app == "reference" else session.app)
-    server = Server(session.app, session.server, url, dbs.workdir / f"{session.app}.log")
+    url = dbs.restore("flask" if app == "reference" else app)
+    server = Server(app, session.server, url, dbs.workdir / f"{app}.log")
     entry: dict[str, Any] = {"cold_start_s": server.start()}
     results: list[tuple[Run, dict[str, Any]]] = []
     try:
@@ -267,15 +218,8 @@ def bench_database(
     fixtures: dict[str, Path] = {}
     try:
         for app in [app for app in APPS if app in args.apps or app == "flask"]:
-            url = dbs.fresh(app)
-            log = work / f"{app}-load.log"
-            migrate(app, url, log)
-            server = Server(app, "production", url, log)
-            server.start()
-            try:
-                loaded = dataset.load(server.port, args.data, f"[{database}] {app}")
-            finally:
-                server.stop()
+            log, label = work / f"{app}-load.log", f"[{database}] {app}"
+            loaded = dataset.load_app(app, dbs.fresh(app), args.data, log, label)
             dbs.snapshot(app)
             fixtures[app] = work / f"fixture-{database}-{app}"
             dataset.write_fixture(fixtures[app], args.data, loaded)
@@ -289,14 +233,12 @@ def bench_database(
         counted = {}
         if database == "postgres":
             for app in args.apps:
-                counted[app] = count_statements(
-                    dbs, app, args.scenarios, fixtures[app], work, clock
-                )
+                counted[app] = count_statements(dbs, app, args.scenarios, fixtures[app], clock)
     finally:
         dbs.drop_all()
     found: dict[str, list[dict[str, Any]]] = {"records": [], "servers": []}
     for (app, server, *scenario), values in samples.items():
-        record = {"app": app, "server": server_name(app, server), "database": database}
+        record = {"app": app, "server": servers.server_name(app, server), "database": database}
         if scenario:
             name, connections = scenario
             statements = counted.get(app, {}).get(name) if connections == CONNECTIONS else None
@@ -332,36 +274,19 @@ def meta(args: argparse.Namespace, started: float) -> dict[str, Any]:
         "machine": {"cores": os.cpu_count(), "model": model[1] if model else platform.machine()},
         "commit": run("git", "rev-parse", "--short", "HEAD") + dirty,
         "duration_s": round(time.monotonic() - started),
-        "versions": {
-            "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version,
-            "wrk": run("wrk", "-v").split(" [")[0],
-            **{name: version(name) for name in packages},
-        },
-        "settings": {
-            "workers": WORKERS,
-            "threads": THREADS,
-            "connections": CONNECTIONS,
-            "seconds": args.seconds,
-            "rounds": args.rounds,
-            "databases": args.databases,
-            "servers": args.servers,
-            "quick": args.quick,
-            "sweep_connections": list(SWEEP_CONNECTIONS),
-        },
-    }
+        "versions": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                     "wrk": run("wrk", "-v").split(" [")[0], **{p: version(p) for p in packages}},
+        "settings": {"workers": servers.WORKERS, "threads": servers.THREADS,
+                     "connections": CONNECTIONS, "seconds": args.seconds, "rounds": args.rounds,
+                     "databases": args.databases, "servers": args.servers, "quick": args.quick,
+                     "sweep_connections": list(SWEEP_CONNECTIONS)},
+    }  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.bench", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="under 4 minutes: SQLite, production "
-        "servers, 1 round, 2 s runs (1 s for Login and the sweep)",
-    )
+    parser = argparse.ArgumentParser("python -m tools.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="under 4 minutes: SQLite, "
+                        "production servers, 1 round, 2 s runs (1 s: Login, sweep)")  # fmt: skip
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"))
     parser.add_argument("--apps", default=",".join((*APPS, "reference")))
     parser.add_argument("--servers", default=None, help=f"from {','.join(SERVERS)} (default both)")
@@ -373,11 +298,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     database = args.database or ("sqlite" if args.quick else "both")
     args.databases = ["postgres", "sqlite"] if database == "both" else [database]
     args.servers = args.servers or ("production" if args.quick else ",".join(SERVERS))
-    for name, allowed in (
-        ("apps", (*APPS, "reference")),
-        ("servers", SERVERS),
-        ("scenarios", SCENARIOS),
-    ):
+    for name, allowed in (("apps", (*APPS, "reference")), ("servers", SERVERS),
+                          ("scenarios", SCENARIOS)):  # fmt: skip
         setattr(args, name, [value.strip() for value in getattr(args, name).split(",") if value])
         if unknown := set(getattr(args, name)) - set(allowed):
             parser.error(f"unknown {sorted(unknown)}; choose from {', '.join(allowed)}")
@@ -397,11 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     started, sessions = time.monotonic(), plan(args)
     loads = len({*args.apps, "flask"} - {"reference"}) * len(args.databases)
     statements = len(args.apps) * (START_SECONDS + 2 * len(args.scenarios))
-    clock = Clock(
-        loads * LOAD_SECONDS
-        + sum(s.seconds() for s in sessions)
-        + statements * ("postgres" in args.databases)
-    )
+    statements *= "postgres" in args.databases
+    clock = Clock(loads * LOAD_SECONDS + sum(s.seconds() for s in sessions) + statements)
     print(
         f"bench: {', '.join(args.databases)}; {', '.join(args.apps)} under "
         f"{', '.join(args.servers)}; {args.rounds} round(s) of {args.seconds} s runs; "

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tools.bench.servers import Server, migrate
+
 T = TypeVar("T")
 SEED = 10
 PASSWORD = "benchmark-password"
@@ -149,6 +151,17 @@ def load(port: int, data: DataSet, label: str, threads: int = 4) -> Loaded:
     each("comments", data.comments, comment)
     show(f"  loaded {label}", done=True)
     return Loaded(tokens, slugs)
+
+
+def load_app(app: str, database_url: str, data: DataSet, log: Path, label: str) -> Loaded:
+    """Migrate an empty database and load `data` through `app` under its production server."""
+    migrate(app, database_url, log)
+    server = Server(app, "production", database_url, log)
+    server.start()
+    try:
+        return load(server.port, data, label)
+    finally:
+        server.stop()
 
 
 def write_fixture(directory: Path, data: DataSet, loaded: Loaded) -> None:

@@ -18,6 +18,9 @@ DATABASES = {"postgres": "PostgreSQL", "sqlite": "SQLite"}
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
 
 
+Record = dict[str, Any]
+
+
 def family(server: str) -> str:
     return "granian" if server == "granian" else "production"
 
@@ -30,126 +33,113 @@ def unique(values: Iterable[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
-def main_connections(data: dict[str, Any]) -> int:
-    return int(data["meta"]["settings"]["connections"])
+def where(records: list[Record], **fields: Any) -> list[Record]:
+    return [r for r in records if all(r.get(key) == value for key, value in fields.items())]
 
 
-def find(records: list[dict[str, Any]], **fields: Any) -> dict[str, Any] | None:
-    return next((r for r in records if all(r.get(k) == v for k, v in fields.items())), None)
+def find(records: list[Record], **fields: Any) -> Record | None:
+    return next(iter(where(records, **fields)), None)
 
 
-def scenario_table(records: list[dict[str, Any]], connections: int) -> list[str]:
-    """One server family on one database: rows by scenario, a column group per app."""
-    apps = [app for app in unique(r["app"] for r in records) if app != "reference"]
-    servers = {app: find(records, app=app)["server"] for app in unique(r["app"] for r in records)}  # type: ignore[index]  # every listed app has a record
+def table(head: list[str], rows: list[list[str]]) -> list[str]:
+    """A markdown table, the first column left-aligned and the others right-aligned."""
+    rule = "|---" + "|---:" * (len(head) - 1) + "|"
+    return ["| " + " | ".join(head) + " |", rule, *("| " + " | ".join(r) + " |" for r in rows), ""]
+
+
+def scenario_table(records: list[Record], connections: int) -> list[str]:
+    """One server family on one database: a row per scenario, a column group per app."""
+    servers = {r["app"]: r["server"] for r in records}
+    apps = [app for app in servers if app != "reference"]
     head = ["Scenario"]
     if "reference" in servers:
         head += [f"Reference ({servers['reference']}) req/s", "CPU ms"]
     for app in apps:
-        name = f"{NAMES[app]} ({servers[app]})"
-        head += [f"{name} req/s", "p99 ms", "CPU ms", "x ref CPU"]
-    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+        head += [f"{NAMES[app]} ({servers[app]}) req/s", "p99 ms", "CPU ms", "x ref CPU"]
+    rows = []
     for scenario in unique(r["scenario"] for r in records):
-        row = [scenario]
         ref = find(records, app="reference", scenario=scenario, connections=connections)
+        row = [scenario]
         if "reference" in servers:
             row += [number(ref["rps"]), number(ref["cpu_ms_per_request"], 2)] if ref else ["-"] * 2
         for app in apps:
             found = find(records, app=app, scenario=scenario, connections=connections)
-            if found is None:
-                row += ["-"] * 4
-                continue
-            ratio = found["cpu_ms_per_request"] / ref["cpu_ms_per_request"] if ref else None
-            row += [
-                number(found["rps"]),
-                number(found["p99_ms"], 1),
-                number(found["cpu_ms_per_request"], 2),
-                f"{ratio:.1f}x" if ratio else "-",
-            ]
-        lines.append("| " + " | ".join(row) + " |")
-    return lines
+            ratio = found["cpu_ms_per_request"] / ref["cpu_ms_per_request"] if found and ref else 0
+            row += [number(found["rps"]), number(found["p99_ms"], 1),
+                    number(found["cpu_ms_per_request"], 2), f"{ratio:.1f}x" if ratio else "-"
+                    ] if found else ["-"] * 4  # fmt: skip
+        rows.append(row)
+    return table(head, rows)
 
 
-def statements_table(records: list[dict[str, Any]], connections: int) -> list[str]:
-    apps = unique(r["app"] for r in records)
-    lines = [
-        "| Scenario | " + " | ".join(NAMES[app] for app in apps) + " |",
-        "|---" + "|---:" * len(apps) + "|",
-    ]
+def statements_table(records: list[Record], connections: int) -> list[str]:
+    """SQL statements per request (counted once per app) and database CPU per request."""
+    apps, rows = unique(r["app"] for r in records), []
     for scenario in unique(r["scenario"] for r in records):
-        cells = []
+        cells = [scenario]
         for app in apps:
-            found = [
-                r
-                for r in records
-                if r["app"] == app and r["scenario"] == scenario and r["connections"] == connections
-            ]
-            statements = next(
-                (
-                    r["statements_per_request"]
-                    for r in found
-                    if r.get("statements_per_request") is not None
-                ),
-                None,
-            )
+            found = where(records, app=app, scenario=scenario, connections=connections)
+            counts = [r["statements_per_request"] for r in found if r.get("statements_per_request")]
             cpu = [r["db_cpu_ms_per_request"] for r in found if r.get("db_cpu_ms_per_request")]
-            cells.append(f"{number(statements, 1)} ({number(min(cpu), 2) if cpu else '-'} ms)")
-        lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
-    return lines
+            cells.append(f"{number(max(counts, default=None), 1)} "
+                         f"({number(min(cpu, default=None), 2)} ms)")  # fmt: skip
+        rows.append(cells)
+    return table(["Scenario", *(NAMES[app] for app in apps)], rows)
 
 
-def servers_table(servers: list[dict[str, Any]]) -> list[str]:
-    lines = [
-        "| App | Server | Database | Cold start s | RSS MB | PSS MB |",
-        "|---|---|---|---:|---:|---:|",
-    ]
-    for entry in servers:
-        lines.append(
-            f"| {NAMES[entry['app']]} | {entry['server']} | {DATABASES[entry['database']]} "
-            f"| {number(entry.get('cold_start_s'), 2)} | {number(entry['rss_kb'] / 1024)} "
-            f"| {number(entry['pss_kb'] / 1024)} |"
-        )
-    return lines
+def servers_table(servers: list[Record]) -> list[str]:
+    rows = [[NAMES[s["app"]], s["server"], DATABASES[s["database"]], number(s["cold_start_s"], 2),
+             number(s["rss_kb"] / 1024), number(s["pss_kb"] / 1024)] for s in servers]  # fmt: skip
+    return table(["App", "Server", "Database", "Cold start s", "RSS MB", "PSS MB"], rows)
 
 
-def sweep_records(data: dict[str, Any]) -> list[dict[str, Any]]:
+def sweep_records(data: dict[str, Any]) -> list[Record]:
     """The records of the scenarios run at several connection counts (on one database)."""
-    records = data["records"]
-    swept = {r["scenario"] for r in records if r["connections"] != main_connections(data)}
+    records, main = data["records"], data["meta"]["settings"]["connections"]
+    swept = {r["scenario"] for r in records if r["connections"] != main}
     databases = {r["database"] for r in records if r["scenario"] in swept and r["connections"] == 1}
     return [r for r in records if r["scenario"] in swept and r["database"] in databases]
 
 
-def series(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def series(records: list[Record]) -> list[tuple[str, str]]:
     return unique((r["app"], r["server"]) for r in records)
 
 
-def sweep_table(records: list[dict[str, Any]]) -> list[str]:
+def sweep_table(records: list[Record]) -> list[str]:
     lines = []
     for scenario in unique(r["scenario"] for r in records):
-        rows = [r for r in records if r["scenario"] == scenario]
-        lines += [
-            f"{scenario}, req/s (p99 ms) by connections:",
-            "",
-            "| Connections | " + " | ".join(f"{NAMES[a]} ({s})" for a, s in series(rows)) + " |",
-            "|---:" + "|---:" * len(series(rows)) + "|",
-        ]
-        for connections in sorted({r["connections"] for r in rows}):
-            cells = []
-            for app, server in series(rows):
-                found = find(rows, app=app, server=server, connections=connections)
-                cells.append(
-                    f"{number(found['rps'])} ({number(found['p99_ms'], 0)})" if found else "-"
-                )
-            lines.append(f"| {connections} | " + " | ".join(cells) + " |")
-        lines.append("")
+        found, rows = where(records, scenario=scenario), []
+        for connections in sorted({r["connections"] for r in found}):
+            cells = [str(connections)]
+            for app, server in series(found):
+                one = find(found, app=app, server=server, connections=connections)
+                cells.append(f"{number(one['rps'])} ({number(one['p99_ms'])})" if one else "-")
+            rows.append(cells)
+        head = ["Connections", *(f"{NAMES[app]} ({server})" for app, server in series(found))]
+        lines += [f"{scenario}, req/s (p99 ms):", "", *table(head, rows)]
     return lines
 
 
+def headroom(records: list[Record], connections: int) -> str:
+    """How far the reference's throughput is above the fastest app's (wrk did not cap it)."""
+    ratios = []
+    for ref in where(records, app="reference", connections=connections):
+        found = where(records, database=ref["database"], scenario=ref["scenario"],
+                      connections=connections)  # fmt: skip
+        best = max((r["rps"] for r in found if r["app"] != "reference"), default=0)
+        ratios += [ref["rps"] / best] if best else []
+    if not ratios:
+        return ""
+    return (
+        f"; the reference's req/s were at least {min(ratios):.1f}x the fastest app's on each read"
+    )
+
+
 def readme_block(data: dict[str, Any], chart: str = "build/bench-sweep.svg") -> str:
+    """The README's benchmark section body: settings, then the tables per database."""
     meta, records = data["meta"], data["records"]
     settings, versions = meta["settings"], meta["versions"]
-    connections = main_connections(data)
+    connections = settings["connections"]
     lines = [
         f"Measured {meta['date'][:10]} at commit `{meta['commit']}` on {meta['machine']['cores']} "
         f"cores ({meta['machine']['model']}), load from {versions['wrk']} on the same machine: "
@@ -165,31 +155,22 @@ def readme_block(data: dict[str, Any], chart: str = "build/bench-sweep.svg") -> 
     ]
     wrk_cores = [r["client_cores"] for r in records if r.get("client_cores") is not None]
     if wrk_cores:
-        lines += [f"wrk used at most {max(wrk_cores):.2f} of a core on any run.", ""]
+        lines += [f"wrk used at most {max(wrk_cores):.2f} of a core on any run"
+                  f"{headroom(records, connections)}.", ""]  # fmt: skip
     for database in unique(r["database"] for r in records):
         for server_family in ("production", "granian"):
-            rows = [
-                r
-                for r in records
-                if r["database"] == database and family(r["server"]) == server_family
-            ]
+            rows = [r for r in where(records, database=database)
+                    if family(r["server"]) == server_family]  # fmt: skip
             if rows:
                 lines += [f"#### {DATABASES[database]}, {server_family} servers", ""]
-                lines += [*scenario_table(rows, connections), ""]
-        rows = [
-            r for r in records if r["database"] == database and family(r["server"]) != "granian"
-        ]
-        if any(r.get("statements_per_request") is not None for r in rows):
-            lines += [
-                f"#### {DATABASES[database]}: SQL statements per request (database CPU ms "
-                "per request)",
-                "",
-                *statements_table(rows, connections),
-                "",
-            ]
+                lines += scenario_table(rows, connections)
+        rows = [r for r in where(records, database=database) if r["server"] != "granian"]
+        if any(r.get("statements_per_request") for r in rows):
+            lines += [f"#### {DATABASES[database]}: SQL statements per request (database CPU ms)",
+                      "", *statements_table(rows, connections)]  # fmt: skip
     if data.get("servers"):
         lines += ["#### Cold start (spawn to the first 200 on /health) and memory after load", ""]
-        lines += [*servers_table(data["servers"]), ""]
+        lines += servers_table(data["servers"])
     swept = sweep_records(data)
     if swept:
         database = DATABASES[swept[0]["database"]]

@@ -33,91 +33,51 @@ DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET_KEY = "benchmark-secret-key-not-for-production-0123456789"
 TICKS = os.sysconf("SC_CLK_TCK")
 
-# App -> (WSGI or ASGI target, interface); gunicorn takes the factory call, granian --factory.
-TARGETS = {
-    "flask": ("flask_app:create_app", "wsgi"),
-    "django": ("django_app.wsgi:application", "wsgi"),
-    "fastapi": ("fastapi_app.main:app", "asgi"),
-    "reference": ("tools.bench.reference:create_app", "wsgi"),
-}
-MIGRATE = {
-    "flask": (str(BIN / "flask"), "--app", "flask_app", "db", "upgrade"),
-    "django": (str(BIN / "python"), "django_app/manage.py", "migrate", "--noinput"),
-    "fastapi": (str(BIN / "python"), "-m", "fastapi_app.cli", "migrate"),
-}
+# The apps' WSGI or ASGI targets: "()" marks a factory (gunicorn calls it, granian --factory).
+TARGETS = {"flask": "flask_app:create_app()", "django": "django_app.wsgi:application",
+           "fastapi": "fastapi_app.main:app",
+           "reference": "tools.bench.reference:create_app()"}  # fmt: skip
+SERVE = {
+    "gunicorn": "gunicorn {target} --bind 127.0.0.1:{port} --workers {workers}"
+                " --threads {threads}",
+    "uvicorn": "uvicorn {target} --host 127.0.0.1 --port {port} --workers {workers}"
+               " --no-access-log",
+    "granian": "granian --interface {interface} --host 127.0.0.1 --port {port} --workers {workers}"
+               " {blocking} {factory} {plain}",
+}  # fmt: skip
+MIGRATE = {"flask": "flask --app flask_app db upgrade",
+           "django": "python django_app/manage.py migrate --noinput",
+           "fastapi": "python -m fastapi_app.cli migrate"}  # fmt: skip
 
 
 def server_name(app: str, server: str) -> str:
-    """The server software a row ran on."""
-    if server == "granian":
-        return "granian"
-    return "uvicorn" if TARGETS[app][1] == "asgi" else "gunicorn"
+    """The server software a row ran on: granian, or the app's production server."""
+    return server if server == "granian" else "uvicorn" if app == "fastapi" else "gunicorn"
 
 
-def command(app: str, server: str, port: int) -> list[str]:
-    target, interface = TARGETS[app]
-    factory = target.endswith("create_app")
-    if server == "granian":
-        threads = ["--blocking-threads", str(THREADS)] if interface == "wsgi" else []
-        return [
-            str(BIN / "granian"),
-            "--interface",
-            interface,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-            *threads,
-            *(["--factory"] if factory else []),
-            target,
-        ]
-    if interface == "asgi":
-        return [
-            str(BIN / "uvicorn"),
-            target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-            "--no-access-log",
-        ]
-    return [
-        str(BIN / "gunicorn"),
-        target + ("()" if factory else ""),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WORKERS),
-        "--threads",
-        str(THREADS),
-    ]
+def command(line: str, **values: Any) -> list[str]:
+    words = line.format(**values).split()
+    return [str(BIN / words[0]), *words[1:]]
+
+
+def serve(app: str, server: str, port: int) -> list[str]:
+    target, interface = TARGETS[app], "asgi" if app == "fastapi" else "wsgi"
+    blocking = f"--blocking-threads {THREADS}" if interface == "wsgi" else ""
+    factory = "--factory" if target.endswith("()") else ""
+    return command(SERVE[server_name(app, server)], target=target, port=port, workers=WORKERS,
+                   threads=THREADS, interface=interface, blocking=blocking, factory=factory,
+                   plain=target.removesuffix("()"))  # fmt: skip
 
 
 def environment(database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET_KEY,
-        "APP_ENV": "production",
-        "SEED": "0",
-    }
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET_KEY, "APP_ENV": "production", "SEED": "0"}  # fmt: skip
 
 
 def migrate(app: str, database_url: str, log: Path) -> None:
     with log.open("ab") as out:
-        done = subprocess.run(
-            MIGRATE[app],
-            cwd=REPO_ROOT,
-            env=environment(database_url),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+        done = subprocess.run(command(MIGRATE[app]), cwd=REPO_ROOT, env=environment(database_url),
+                              stdout=out, stderr=subprocess.STDOUT, check=False)  # fmt: skip
     if done.returncode:
         raise RuntimeError(f"{app}: migration failed, see {log}")
 
@@ -125,14 +85,13 @@ def migrate(app: str, database_url: str, log: Path) -> None:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        return int(sock.getsockname()[1])
 
 
-def answers(port: int, path: str = "/health") -> bool:
+def answers(port: int) -> bool:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        connection.request("GET", path)
+        connection.request("GET", "/health")
         return connection.getresponse().status == 200
     except OSError:
         return False
@@ -173,14 +132,11 @@ class Server:
         """Spawn the server; seconds until /health first answers 200 (the cold start)."""
         started = time.perf_counter()
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                command(self.app, self.server, self.port),
-                cwd=REPO_ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=environment(self.database_url),
-                start_new_session=True,  # its own session: pids() finds the whole tree
-            )
+            self.process = subprocess.Popen(  # a session of its own: pids() finds the whole tree
+                serve(self.app, self.server, self.port), cwd=REPO_ROOT, stdout=out,
+                stderr=subprocess.STDOUT, env=environment(self.database_url),
+                start_new_session=True,
+            )  # fmt: skip
         while time.perf_counter() - started < timeout:
             if self.process.poll() is not None:
                 break
@@ -201,16 +157,14 @@ class Server:
                 return
 
     def pids(self) -> list[int]:
+        """The processes of the server's session (field 6 of /proc/<pid>/stat)."""
         assert self.process is not None
         found = []
-        for entry in Path("/proc").iterdir():
+        for pid in (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()):
             try:
-                if (
-                    entry.name.isdigit()
-                    and int(stat_fields(int(entry.name))[3]) == self.process.pid
-                ):
-                    found.append(int(entry.name))
-            except OSError:
+                if int(stat_fields(pid)[3]) == self.process.pid:
+                    found.append(pid)
+            except OSError:  # ended meanwhile
                 continue
         return found
 

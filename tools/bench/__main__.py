@@ -43,6 +43,8 @@ READS = ("GetArticles (anonymous)", "GetArticles (signed in)", "GetArticles (by 
          "GetArticle", "GetArticlesFeed", "GetTags")  # fmt: skip
 SCENARIOS = (*READS, "CreateArticle", "CreateArticleComment", "CreateArticleFavorite", "Login")
 SWEEP = ("GetArticles (signed in)", "CreateArticleComment")
+QUICK = ("GetArticles (signed in)", "GetArticle", "GetArticlesFeed", "GetTags", "CreateArticle",
+         "CreateArticleComment", "Login")  # fmt: skip
 SWEEP_CONNECTIONS = (1, 16, 64, 256)
 CONNECTIONS = 16
 SCRIPT = Path(__file__).with_name("scenarios.lua")
@@ -285,12 +287,13 @@ def meta(args: argparse.Namespace, started: float) -> dict[str, Any]:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser("python -m tools.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="under 4 minutes: SQLite, "
-                        "production servers, 1 round, 2 s runs (1 s: Login, sweep)")  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="under 4 minutes: SQLite and "
+                        "production servers only, 1 round of 2 s runs (1 s: Login, sweep), "
+                        f"no {', '.join(sorted(set(SCENARIOS) - set(QUICK)))}")  # fmt: skip
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"))
     parser.add_argument("--apps", default=",".join((*APPS, "reference")))
     parser.add_argument("--servers", default=None, help=f"from {','.join(SERVERS)} (default both)")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    parser.add_argument("--scenarios", help="comma-separated (default: all)")
     parser.add_argument("--seconds", type=int, help="per run (default 4; quick 2)")
     parser.add_argument("--rounds", type=int, help="default 2; quick 1")
     parser.add_argument("--output", type=Path, default=REPO_ROOT / "build" / "bench.json")
@@ -298,6 +301,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     database = args.database or ("sqlite" if args.quick else "both")
     args.databases = ["postgres", "sqlite"] if database == "both" else [database]
     args.servers = args.servers or ("production" if args.quick else ",".join(SERVERS))
+    args.scenarios = args.scenarios or ",".join(QUICK if args.quick else SCENARIOS)
     for name, allowed in (("apps", (*APPS, "reference")), ("servers", SERVERS),
                           ("scenarios", SCENARIOS)):  # fmt: skip
         setattr(args, name, [value.strip() for value in getattr(args, name).split(",") if value])
@@ -321,11 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     statements = len(args.apps) * (START_SECONDS + 2 * len(args.scenarios))
     statements *= "postgres" in args.databases
     clock = Clock(loads * LOAD_SECONDS + sum(s.seconds() for s in sessions) + statements)
-    print(
-        f"bench: {', '.join(args.databases)}; {', '.join(args.apps)} under "
-        f"{', '.join(args.servers)}; {args.rounds} round(s) of {args.seconds} s runs; "
-        f"expected duration ~{clock.left / 60:.0f} min"
-    )
+    print(f"bench: {', '.join(args.databases)}; {', '.join(args.apps)} under "
+          f"{', '.join(args.servers)}; {args.rounds} round(s) of {args.seconds} s runs of "
+          f"{len(args.scenarios)} scenarios; expected ~{clock.left / 60:.0f} min")  # fmt: skip
+    if args.quick:
+        print("--quick leaves out PostgreSQL (and so SQL statement counts), granian, the second "
+              f"round and {', '.join(sorted(set(SCENARIOS) - set(QUICK)))}")  # fmt: skip
     data: dict[str, Any] = {"meta": {}, "records": [], "servers": []}
     with tempfile.TemporaryDirectory(prefix="conduit-bench-") as work:
         for database in args.databases:

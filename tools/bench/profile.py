@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench import dataset
+from tools.bench.report import DATABASES, NAMES
 from tools.bench.servers import APPS, REPO_ROOT, Databases, environment
 
 CATEGORIES = {  # the first match on the path below site-packages (or the stdlib) wins
@@ -208,7 +209,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|---|---" + "|---:" * (len(head) - 2) + "|"]
     for result in results:
         shares = [f"{result['shares'][name] * 100:.0f}%" for name in COLUMNS]
-        cells = [result["app"], result["database"], f"{result['cpu_ms_per_request']:.2f}", *shares]
+        cells = [NAMES[result["app"]], DATABASES[result["database"]],
+                 f"{result['cpu_ms_per_request']:.2f}", *shares]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -51,6 +51,9 @@ BY_TAG = (
     "a.id IN (SELECT article_id FROM article_tags JOIN tags t ON t.id = tag_id WHERE t.name = ?)"
 )
 BY_FOLLOWED = "a.author_id IN (SELECT followed_id FROM follows WHERE follower_id = ?)"
+TAGS = "SELECT at.article_id, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id"
+TAG_USES = """SELECT t.name, count(*) FROM tags t JOIN article_tags at ON at.tag_id = t.id
+GROUP BY t.id, t.name"""
 
 
 class Reference:
@@ -80,12 +83,8 @@ class Reference:
         try:
             if len(header) != 2 or header[0].lower() not in ("token", "bearer"):
                 raise jwt.InvalidTokenError()
-            claims = jwt.decode(
-                header[1],
-                self.secret_key,
-                algorithms=["HS256"],
-                options={"require": ["sub", "iat", "exp"]},
-            )
+            claims = jwt.decode(header[1], self.secret_key, ["HS256"],
+                                options={"require": ["sub", "iat", "exp"]})  # fmt: skip
             rows = self.query("SELECT id FROM users WHERE id = ?", [int(claims["sub"])])
         except (jwt.InvalidTokenError, ValueError):
             rows = []
@@ -93,25 +92,13 @@ class Reference:
             raise HTTPError("401 Unauthorized", "token", "is invalid")
         return int(rows[0][0])
 
-    def articles(
-        self,
-        viewer: int | None,
-        where: str,
-        params: list[Any],
-        *,
-        body: bool = False,
-        page: tuple[int, int] | None = None,
-    ) -> list[dict[str, Any]]:
+    def articles(self, viewer: int | None, where: str, params: list[Any], *, body: bool = False,
+                 page: tuple[int, int] | None = None) -> list[dict[str, Any]]:  # fmt: skip
         """Articles as the API shows them: one query for the rows, one for their tags."""
-        sql = (
-            "SELECT "
-            + ARTICLE_COLUMNS.format(
-                body="a.body," if body else "",
-                favorited=FAVORITED if viewer else "1 = 0",
-                following=FOLLOWING if viewer else "1 = 0",
-            )
-            + f" WHERE {where}"
-        )
+        columns = ARTICLE_COLUMNS.format(body="a.body," if body else "",
+                                         favorited=FAVORITED if viewer else "1 = 0",
+                                         following=FOLLOWING if viewer else "1 = 0")  # fmt: skip
+        sql = f"SELECT {columns} WHERE {where}"
         bound = [viewer, viewer, *params] if viewer else list(params)
         if page:
             sql += " ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?"
@@ -119,40 +106,24 @@ class Reference:
         rows = self.query(sql, bound)
         tags: dict[int, list[str]] = {row[0]: [] for row in rows}
         if rows:
-            marks = ",".join("?" * len(rows))
-            for article_id, name in self.query(
-                f"SELECT at.article_id, t.name FROM article_tags at JOIN tags t"
-                f" ON t.id = at.tag_id WHERE at.article_id IN ({marks})",
-                list(tags),
-            ):
+            sql = f"{TAGS} WHERE at.article_id IN ({','.join('?' * len(rows))})"
+            for article_id, name in self.query(sql, list(tags)):
                 tags[article_id].append(name)
         items = []
         for row in rows:
             *fields, created, updated, favorited, count, username, bio, image, following = row
             item = dict(zip(("slug", "title", "description", "body"), fields[1:], strict=False))
-            item.update(
-                tagList=sorted(tags[row[0]]),
-                createdAt=stamp(created),
-                updatedAt=stamp(updated),
-                favorited=bool(favorited),
-                favoritesCount=count,
-                author={
-                    "username": username,
-                    "bio": bio,
-                    "image": image,
-                    "following": bool(following),
-                },
-            )
+            item.update(tagList=sorted(tags[row[0]]), createdAt=stamp(created),
+                        updatedAt=stamp(updated), favorited=bool(favorited), favoritesCount=count,
+                        author={"username": username, "bio": bio, "image": image,
+                                "following": bool(following)})  # fmt: skip
             items.append(item)
         return items
 
-    def article_list(
-        self, viewer: int | None, where: str, params: list[Any], query: dict[str, list[str]]
-    ) -> dict[str, Any]:
-        limit, offset = (
-            int(query.get(key, [default])[-1])
-            for key, default in (("limit", "20"), ("offset", "0"))
-        )
+    def article_list(self, viewer: int | None, where: str, params: list[Any],
+                     query: dict[str, list[str]]) -> dict[str, Any]:  # fmt: skip
+        limit = int(query.get("limit", ["20"])[-1])
+        offset = int(query.get("offset", ["0"])[-1])
         count = self.query(f"SELECT count(*) FROM articles a WHERE {where}", params)[0][0]
         items = self.articles(viewer, where, params, page=(limit, offset))
         return {"articles": items, "articlesCount": count}
@@ -164,10 +135,7 @@ class Reference:
         if path == "/health":
             return {"status": "ok"}
         if path == "/api/tags":
-            rows = self.query(
-                "SELECT t.name, count(*) FROM tags t JOIN article_tags at"
-                " ON at.tag_id = t.id GROUP BY t.id, t.name"
-            )
+            rows = self.query(TAG_USES)
             return {"tags": [name for name, _ in sorted(rows, key=lambda r: (-r[1], r[0]))]}
         if path == "/api/articles":
             tag = query.get("tag", [""])[-1]
@@ -194,9 +162,8 @@ class Reference:
         except HTTPError as error:
             status, payload = error.status, error.body
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-        start_response(
-            status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-        )
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        start_response(status, headers)
         return [body]
 
 

@@ -43,8 +43,9 @@ READS = ("GetArticles (anonymous)", "GetArticles (signed in)", "GetArticles (by 
          "GetArticle", "GetArticlesFeed", "GetTags")  # fmt: skip
 SCENARIOS = (*READS, "CreateArticle", "CreateArticleComment", "CreateArticleFavorite", "Login")
 SWEEP = ("GetArticles (signed in)", "CreateArticleComment")
-QUICK = ("GetArticles (signed in)", "GetArticle", "GetArticlesFeed", "GetTags", "CreateArticle",
-         "CreateArticleComment", "Login")  # fmt: skip
+QUICK = ("GetArticles (signed in)", "GetArticle", "GetTags", "CreateArticle",
+         "CreateArticleComment")  # fmt: skip
+DROPPED = [scenario for scenario in SCENARIOS if scenario not in QUICK]
 SWEEP_CONNECTIONS = (1, 16, 64, 256)
 CONNECTIONS = 16
 SCRIPT = Path(__file__).with_name("scenarios.lua")
@@ -87,8 +88,8 @@ def plan(args: argparse.Namespace) -> list[Session]:
                 runs = [Run(s, CONNECTIONS, args.login_seconds if s == "Login" else args.seconds)
                         for s in chosen]  # fmt: skip
                 if index == 0:  # the sweep, on the first database
-                    runs += [Run(s, c, args.sweep_seconds) for s in SWEEP if s in chosen
-                             for c in SWEEP_CONNECTIONS if c != CONNECTIONS]  # fmt: skip
+                    runs += [Run(s, c, args.seconds) for s in SWEEP if s in chosen
+                             for c in args.sweep if c != CONNECTIONS]  # fmt: skip
                 sessions.append(Session(database, number, app, server, runs))
     return sessions
 
@@ -202,9 +203,11 @@ def run_session(
                 clock.left -= 1
             server.settle()  # requests still queued from the last run must not spill into this one
             results.append((run, measure(server, dbs, run, fixture)))
-            if run.scenario in READS or "rss_kb" not in entry:  # memory after the reads' load
+            if run.scenario in READS and run.connections == CONNECTIONS:  # after the reads' load
                 entry.update(server.memory_kb())
             clock.left -= run.seconds + RUN_OVERHEAD
+        if "rss_kb" not in entry:  # no read ran
+            entry.update(server.memory_kb())
     finally:
         server.stop()
     clock.left -= START_SECONDS
@@ -281,15 +284,15 @@ def meta(args: argparse.Namespace, started: float) -> dict[str, Any]:
         "settings": {"workers": servers.WORKERS, "threads": servers.THREADS,
                      "connections": CONNECTIONS, "seconds": args.seconds, "rounds": args.rounds,
                      "databases": args.databases, "servers": args.servers, "quick": args.quick,
-                     "sweep_connections": list(SWEEP_CONNECTIONS)},
+                     "sweep_connections": args.sweep},
     }  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser("python -m tools.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="under 4 minutes: SQLite and "
-                        "production servers only, 1 round of 2 s runs (1 s: Login, sweep), "
-                        f"no {', '.join(sorted(set(SCENARIOS) - set(QUICK)))}")  # fmt: skip
+                        "production servers only, 1 round of 2 s runs, the sweep up to 64 "
+                        f"connections, without {', '.join(DROPPED)}")  # fmt: skip
     parser.add_argument("--database", choices=("sqlite", "postgres", "both"))
     parser.add_argument("--apps", default=",".join((*APPS, "reference")))
     parser.add_argument("--servers", default=None, help=f"from {','.join(SERVERS)} (default both)")
@@ -308,8 +311,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         if unknown := set(getattr(args, name)) - set(allowed):
             parser.error(f"unknown {sorted(unknown)}; choose from {', '.join(allowed)}")
     args.seconds = args.seconds or (2 if args.quick else 4)
-    args.sweep_seconds = 1 if args.quick else args.seconds
-    args.login_seconds = min(args.seconds, 1 if args.quick else 2)
+    args.sweep = list(SWEEP_CONNECTIONS[:3] if args.quick else SWEEP_CONNECTIONS)
+    args.login_seconds = min(args.seconds, 2)
     args.rounds = args.rounds or (1 if args.quick else 2)
     args.data = dataset.build()
     return args
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(args.scenarios)} scenarios; expected ~{clock.left / 60:.0f} min")  # fmt: skip
     if args.quick:
         print("--quick leaves out PostgreSQL (and so SQL statement counts), granian, the second "
-              f"round and {', '.join(sorted(set(SCENARIOS) - set(QUICK)))}")  # fmt: skip
+              f"round, the sweep's 256 connections and {', '.join(DROPPED)}")  # fmt: skip
     data: dict[str, Any] = {"meta": {}, "records": [], "servers": []}
     with tempfile.TemporaryDirectory(prefix="conduit-bench-") as work:
         for database in args.databases:

@@ -1,7 +1,7 @@
 """The benchmark's data set: built from a fixed seed, loaded into each app through its API.
 
 100 users (each follows 3-12 others and writes 20 articles, so every feed has articles), 2,000
-articles with 1-4 tags from a vocabulary of 50, 0-3 favorites per article and 1,000 comments.
+articles with 1-4 tags from a vocabulary of 50, 0-2 favorites per article and 500 comments.
 The API is the one loader every app has in common, and it leaves each app's tables exactly as
 real traffic would. Requests go out from a few threads: the articles' creation order (and so
 their timestamps) may differ by a few places between apps, nothing else does.
@@ -54,7 +54,7 @@ class Loaded:
     slugs: list[str]
 
 
-def build(users: int = 100, articles: int = 2000, comments: int = 1000) -> DataSet:
+def build(users: int = 100, articles: int = 2000, comments: int = 500) -> DataSet:
     rng = random.Random(SEED)
 
     def words(low: int, high: int) -> str:
@@ -76,7 +76,7 @@ def build(users: int = 100, articles: int = 2000, comments: int = 1000) -> DataS
         follows += [(follower, followed) for followed in picked]
     items = [article(number) for number in range(articles)]
     favorites = [
-        (u, a) for a in range(articles) for u in rng.sample(range(users), rng.randint(0, 3))
+        (u, a) for a in range(articles) for u in rng.sample(range(users), rng.randint(0, 2))
     ]
     notes = [
         (rng.randrange(users), rng.randrange(articles), f"{words(5, 40)}.") for _ in range(comments)

@@ -41,9 +41,9 @@ def find(records: list[Record], **fields: Any) -> Record | None:
     return next(iter(where(records, **fields)), None)
 
 
-def table(head: list[str], rows: list[list[str]]) -> list[str]:
-    """A markdown table, the first column left-aligned and the others right-aligned."""
-    rule = "|---" + "|---:" * (len(head) - 1) + "|"
+def table(head: list[str], rows: list[list[str]], text: int = 1) -> list[str]:
+    """A markdown table: `text` columns left-aligned, then figures right-aligned."""
+    rule = "|---" * text + "|---:" * (len(head) - text) + "|"
     return ["| " + " | ".join(head) + " |", rule, *("| " + " | ".join(r) + " |" for r in rows), ""]
 
 
@@ -90,7 +90,7 @@ def statements_table(records: list[Record], connections: int) -> list[str]:
 def servers_table(servers: list[Record]) -> list[str]:
     rows = [[NAMES[s["app"]], s["server"], DATABASES[s["database"]], number(s["cold_start_s"], 2),
              number(s["rss_kb"] / 1024), number(s["pss_kb"] / 1024)] for s in servers]  # fmt: skip
-    return table(["App", "Server", "Database", "Cold start s", "RSS MB", "PSS MB"], rows)
+    return table(["App", "Server", "Database", "Cold start s", "RSS MB", "PSS MB"], rows, 3)
 
 
 def sweep_records(data: dict[str, Any]) -> list[Record]:

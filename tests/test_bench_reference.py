@@ -18,6 +18,7 @@ import pytest
 from tools.bench import dataset
 from tools.bench.servers import Server, migrate
 
+pytestmark = pytest.mark.managed_servers  # starts its own servers, so not with --base-url
 Response = tuple[int, Any]
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench import dataset
-from tools.bench.report import DATABASES, NAMES
+from tools.bench.report import DATABASES, NAMES, table
 from tools.bench.servers import APPS, REPO_ROOT, Databases, environment
 
 CATEGORIES = {  # the first match on the path below site-packages (or the stdlib) wins
@@ -56,7 +56,7 @@ Function = tuple[str, int, str]
 
 
 def module_path(function: Function) -> str:
-    """ "sqlalchemy/orm/query.py", "json/encoder.py", "flask_app/services.py", "sqlite3/Cursor"."""
+    """Where a function lives: sqlalchemy/orm/query.py, json/encoder.py, sqlite3/Cursor..."""
     path, _, name = function
     if path == "~":  # a builtin: "<method 'execute' of 'sqlite3.Cursor' objects>"
         found = re.search(r"of '([\w.]+)' objects|built-in method ([\w.]+)", name)
@@ -205,14 +205,9 @@ def worker(app: str, tokens: list[str]) -> dict[str, Any]:
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
-    head = ["App", "Database", "CPU ms/request", *COLUMNS]
-    lines = ["| " + " | ".join(head) + " |", "|---|---" + "|---:" * (len(head) - 2) + "|"]
-    for result in results:
-        shares = [f"{result['shares'][name] * 100:.0f}%" for name in COLUMNS]
-        cells = [NAMES[result["app"]], DATABASES[result["database"]],
-                 f"{result['cpu_ms_per_request']:.2f}", *shares]  # fmt: skip
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    rows = [[NAMES[r["app"]], DATABASES[r["database"]], f"{r['cpu_ms_per_request']:.2f}",
+             *(f"{r['shares'][name]:.0%}" for name in COLUMNS)] for r in results]  # fmt: skip
+    return "\n".join(table(["App", "Database", "CPU ms/request", *COLUMNS], rows, 2))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
                     done = subprocess.run(
                         [sys.executable, "-m", "tools.bench.profile", "--worker", app],
                         input="\n".join(loaded.tokens[:10]), env=environment(url), cwd=REPO_ROOT,
-                        capture_output=True, text=True, check=True,
+                        capture_output=True, text=True, check=False,
                     )  # fmt: skip
+                    if done.returncode:
+                        raise RuntimeError(f"{label}: the profile failed\n{done.stderr[-2000:]}")
                     result = json.loads(done.stdout.strip().splitlines()[-1])
                     results.append({"app": app, "database": database, **result})
             finally:

@@ -39,7 +39,7 @@ local scenarios = {
   ["GetArticles (anonymous)"] = function(n) return get("/api/articles") end,
   ["GetArticles (signed in)"] = function(n) return get("/api/articles", pick(values.tokens, n)) end,
   ["GetArticles (by tag)"] = function(n) return get("/api/articles?tag=" .. pick(values.tags, n)) end,
-  ["GetArticle"] = function(n)
+  ["GetArticle (signed in)"] = function(n)
     return get("/api/articles/" .. pick(values.slugs, n * 7), pick(values.tokens, n))
   end,
   ["GetArticlesFeed"] = function(n) return get("/api/articles/feed", pick(values.tokens, n)) end,

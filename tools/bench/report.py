@@ -15,7 +15,7 @@ from typing import Any
 
 NAMES = {"flask": "Flask", "django": "Django", "fastapi": "FastAPI", "reference": "Reference"}
 DATABASES = {"postgres": "PostgreSQL", "sqlite": "SQLite"}
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
+COLORS = {"flask": "#1f77b4", "django": "#2ca02c", "fastapi": "#d62728", "reference": "#555555"}
 
 
 Record = dict[str, Any]
@@ -181,6 +181,12 @@ def readme_block(data: dict[str, Any], chart: str = "build/bench-sweep.svg") -> 
 PANEL_W, PANEL_H, PAD = 360, 230, 55
 
 
+def stroke(app: str, server: str) -> str:
+    """A color per app; granian's lines are dashed."""
+    dash = ' stroke-dasharray="6 3"' if server == "granian" else ""
+    return f'fill="none" stroke="{COLORS[app]}" stroke-width="2"{dash}'
+
+
 def panel(
     records: list[dict[str, Any]], scenario: str, figure: str, left: int, top: int
 ) -> list[str]:
@@ -213,15 +219,13 @@ def panel(
         out.append(
             f'<text x="{x(index):.1f}" y="{top + height + 15}" text-anchor="middle">{level}</text>'
         )
-    for color, (app, server) in zip(COLORS * 2, series(records), strict=False):
+    for app, server in series(records):
         points = []
         for index, level in enumerate(levels):
             found = find(records, scenario=scenario, app=app, server=server, connections=level)
             if found and found[figure]:
                 points.append(f"{x(index):.1f},{y(found[figure]):.1f}")
-        out.append(
-            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(points)}"/>'
-        )
+        out.append(f'<polyline {stroke(app, server)} points="{" ".join(points)}"/>')
     return out
 
 
@@ -237,10 +241,9 @@ def sweep_chart(data: dict[str, Any]) -> str:
     for row, scenario in enumerate(scenarios):
         for column, figure in enumerate(("rps", "p99_ms")):
             out += panel(records, scenario, figure, column * PANEL_W + PAD, row * PANEL_H + 30)
-    for index, (color, (app, server)) in enumerate(zip(COLORS * 2, lines_of, strict=False)):
-        top = PANEL_H * len(scenarios) + 10 + 18 * index
-        out.append(
-            f'<rect x="{PAD}" y="{top}" width="12" height="12" fill="{color}"/>'
-            f'<text x="{PAD + 18}" y="{top + 10}">{NAMES[app]} ({server})</text>'
-        )
+    for index, (app, server) in enumerate(lines_of):
+        top = PANEL_H * len(scenarios) + 16 + 18 * index
+        label = f"{NAMES[app]} ({server})"
+        out.append(f'<line {stroke(app, server)} x1="{PAD}" x2="{PAD + 24}" y1="{top}" '
+                   f'y2="{top}"/><text x="{PAD + 30}" y="{top + 4}">{label}</text>')  # fmt: skip
     return "\n".join([*out, "</svg>"]) + "\n"

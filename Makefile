@@ -17,7 +17,8 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres test-browser fuzz fuzz-quick compare report bench parity migration-flask migration-fastapi lint typecheck format clean
+        test-contract test-unit test-official test-postgres test-browser fuzz fuzz-quick compare report \
+        bench profile parity migration-flask migration-fastapi lint typecheck format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -130,8 +131,11 @@ test-browser: $(STAMP) ## Headless Chromium on another origin drives each app (C
 compare: $(STAMP) ## Side by side: OP=<operationId> prints one operation; alone, writes build/compare/
 	$(BIN)/python -m tools.compare $(if $(OP),--op $(OP))
 
-bench: $(STAMP) ## Benchmark the three apps (production servers, same data and load); BENCH_ARGS=--seconds 10
+bench: $(STAMP) ## wrk against the apps and a raw-SQL reference (~35 min); BENCH_ARGS=--quick (under 4 min)
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)
+
+profile: $(STAMP) ## Where each app spends a GetArticles request (ORM, serializer, framework): build/profile.md
+	$(BIN)/python -m tools.bench.profile $(PROFILE_ARGS)
 
 report: $(STAMP) ## Regenerate README's results and comparison tables from build/*.json and the code
 	$(BIN)/python -m tools.report

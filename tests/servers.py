@@ -38,25 +38,6 @@ class Commands:
     serve: tuple[str, ...]
 
 
-# How `make serve-*` runs each app in production (gunicorn / uvicorn workers), for benchmarks.
-PRODUCTION_COMMANDS: dict[str, Commands] = {
-    "flask": Commands(
-        migrate=(str(BIN / "flask"), "--app", "flask_app", "db", "upgrade"),
-        serve=(str(BIN / "gunicorn"), "flask_app:create_app()", "--bind", "127.0.0.1:{port}",
-               "--workers", "{workers}", "--threads", "4"),
-    ),
-    "django": Commands(
-        migrate=(str(BIN / "python"), "django_app/manage.py", "migrate", "--noinput"),
-        serve=(str(BIN / "gunicorn"), "django_app.wsgi:application", "--bind", "127.0.0.1:{port}",
-               "--workers", "{workers}", "--threads", "4"),
-    ),
-    "fastapi": Commands(
-        migrate=(str(BIN / "python"), "-m", "fastapi_app.cli", "migrate"),
-        serve=(str(BIN / "uvicorn"), "fastapi_app.main:app", "--host", "127.0.0.1",
-               "--port", "{port}", "--workers", "{workers}", "--no-access-log"),
-    ),
-}  # fmt: skip
-
 COMMANDS: dict[str, Commands] = {
     "flask": Commands(
         migrate=(str(BIN / "flask"), "--app", "flask_app", "db", "upgrade"),

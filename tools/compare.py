@@ -30,7 +30,7 @@ from pygments.lexers import PythonLexer
 
 from tools.apps import APPS, Code, Found, Operation, locate, spec_operations
 from tools.parity import FILE_PAIRS, parity
-from tools.tables import BUILD, all_tables, markdown
+from tools.tables import BUILD, RESULTS, all_tables, markdown
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 WIDTH = 100
@@ -115,7 +115,9 @@ def inline(text: str) -> Markup:
     return Markup(re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", html))
 
 
-def build_site(out: Path, build: Path = BUILD, progress: Callable[[str], None] = PROGRESS) -> None:
+def build_site(
+    out: Path, build: Path = RESULTS, progress: Callable[[str], None] = PROGRESS
+) -> None:
     """Write the site into `out`: every page, its stylesheet, and the tables as tables.md."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)  # fmt: skip
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--op", metavar="OPERATION_ID", help="print one operation in the terminal")
     parser.add_argument("--markdown", action="store_true", help="print the generated tables")
     parser.add_argument("--out", type=Path, default=BUILD / "compare", help="where the site goes")
-    parser.add_argument("--build", type=Path, default=BUILD, help="where test runs saved results")
+    parser.add_argument("--build", type=Path, default=RESULTS, help="the latest runs' results")
     args = parser.parse_args(argv)
     if args.markdown:
         sys.stdout.write(markdown(all_tables(build=args.build)))

@@ -1,50 +1,67 @@
 """Regenerate the README's results, benchmark and comparison blocks: `make report`.
 
-The numbers come from the last full runs (`make test`, `make test-postgres`, `make test-official`
-and `make bench` write build/*.json) and from the code itself (tools.tables), never from a
-hand-typed table. Each block sits between `<!-- name:begin -->` and `<!-- name:end -->`.
+The numbers come from the last full runs (`make test`, `make test-postgres`, `make test-official`,
+`make fuzz`, `make bench` and `make profile` write build/*), copied into results/ (committed, so a
+clean clone renders the same), and from the code itself (tools.tables), never from a hand-typed
+table. Each block sits between `<!-- name:begin -->` and `<!-- name:end -->`.
 """
 
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
-from tools.apps import APPS, REPO_ROOT
-from tools.tables import BUILD, dependency_table, files_table, loc_table, results_table
+from tools.apps import REPO_ROOT
+from tools.bench import report as bench_report
+from tools.tables import BUILD, RESULTS, dependency_table, files_table, loc_table, results_table
+
+# What the runs leave under build/ that the README and the site show (see snapshot()).
+RUN_FILES = (
+    "contract-results.json",
+    "contract-results-postgres.json",
+    "official.json",
+    "fuzz.json",
+    "bench.json",
+    "bench-sweep.svg",
+    "profile.json",
+    "profile.md",
+)
 
 
-def bench_block(build: Path = BUILD) -> str:
-    """The benchmark tables, from build/bench.json and build/bench-postgres.json."""
+def snapshot(build: Path = BUILD, results: Path = RESULTS) -> list[str]:
+    """Copy the latest runs' files from build/ (ignored by git) into results/ (committed).
 
-    def read_json(path: Path) -> Any:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-    sections = []
-    for label, name in (("SQLite", "bench.json"), ("PostgreSQL", "bench-postgres.json")):
-        data = read_json(build / name)
-        if not data:
-            sections.append(f"{label}: not run (`make bench`).")
+    A quick benchmark (`--quick`) never replaces a full one: it leaves out PostgreSQL and granian.
+    Returns the names copied.
+    """
+    results.mkdir(exist_ok=True)
+    copied = []
+    for name in RUN_FILES:
+        source, target = build / name, results / name
+        if not source.is_file():
             continue
-        results = data["results"]
-        lines = [
-            f"{label}: {data['workers']} worker processes per app, {data['clients']} concurrent "
-            f"clients, {data['seconds']:g} s per scenario. Requests per second (p95 latency).",
-            "",
-            "| Scenario | " + " | ".join(app.title for app in APPS) + " |",
-            "|---|" + "---|" * len(APPS),
-        ]
-        for scenario in dict.fromkeys(r["scenario"] for r in results):
-            cells = []
-            for app in APPS:
-                match = [r for r in results if r["app"] == app.key and r["scenario"] == scenario]
-                cells.append(
-                    f"{match[0]['per_second']:.0f} ({match[0]['p95_ms']:.0f} ms)" if match else "-"
-                )
-            lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
-        sections.append("\n".join(lines))
-    return "\n\n".join(sections)
+        if name.startswith("bench") and _is_quick(build) and not _is_quick(results):
+            continue
+        shutil.copyfile(source, target)
+        copied.append(name)
+    return copied
+
+
+def _is_quick(folder: Path) -> bool:
+    path = folder / "bench.json"
+    return path.is_file() and bool(
+        json.loads(path.read_text(encoding="utf-8"))["meta"]["settings"]["quick"]
+    )
+
+
+def bench_block(results: Path = RESULTS) -> str:
+    """The benchmark section, from the latest `make bench` (results/bench.json)."""
+    path = results / "bench.json"
+    if not path.is_file():
+        return "Not run yet (`make bench`)."
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return bench_report.readme_block(data, chart="results/bench-sweep.svg")
 
 
 def tables_block() -> str:
@@ -63,6 +80,8 @@ def replace_block(text: str, name: str, content: str) -> str:
 
 
 def main() -> int:
+    copied = snapshot()
+    print(f"results/: {', '.join(copied) if copied else 'no new runs under build/'}")
     readme = REPO_ROOT / "README.md"
     text = replace_block(
         readme.read_text(encoding="utf-8"), "results", results_table().markdown("")

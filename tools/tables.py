@@ -2,7 +2,8 @@
 
 Every number comes from the repository as it is. The concerns, and the files each one counts,
 are the rows of the README's concern index ("Where things live"), the one list of them;
-dependencies come from the apps' imports and requirements.lock; results from build/*.json.
+dependencies come from the apps' imports and requirements.lock; results from the latest runs
+(results/*.json).
 A number that is not available says so instead of guessing.
 """
 
@@ -22,6 +23,9 @@ from typing import Any
 from tools.apps import APPS, REPO_ROOT, App
 
 BUILD = REPO_ROOT / "build"
+# The latest runs' files, copied from build/ by `make report` and committed, so that a clean
+# clone renders the same README and site (tools/report.py: snapshot).
+RESULTS = REPO_ROOT / "results"
 LINK = re.compile(r"\[([^\]]*)\]\(([^)#\s]+)[^)]*\)")
 CODE_NAME = re.compile(r"`([A-Za-z_]\w*)`")
 NOT_CODE = {"tests", "migrations"}  # folders left out of the line counts
@@ -284,9 +288,9 @@ def dependency_table(root: Path = REPO_ROOT, lock_path: Path | None = None) -> T
 # --- test results -----------------------------------------------------------------------------
 
 
-def results_table(build: Path = BUILD) -> Table:
+def results_table(build: Path = RESULTS) -> Table:
     """The latest full runs, as `make test`, `make test-postgres` and `make test-official` saved
-    them under build/; "not run" for a run that left no file."""
+    them (copied into results/ by `make report`); "not run" for a run that left no file."""
 
     def contract(counts: dict[str, int]) -> str:
         total = sum(counts.get(k, 0) for k in ("passed", "failed", "error", "skipped"))
@@ -315,5 +319,5 @@ def results_table(build: Path = BUILD) -> Table:
     return Table("Test results", ["", *(app.title for app in APPS)], rows, notes)
 
 
-def all_tables(root: Path = REPO_ROOT, build: Path = BUILD) -> list[Table]:
+def all_tables(root: Path = REPO_ROOT, build: Path = RESULTS) -> list[Table]:
     return [results_table(build), loc_table(root), files_table(root), dependency_table(root)]

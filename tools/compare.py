@@ -30,6 +30,7 @@ from pygments.lexers import PythonLexer
 
 from tools.apps import APPS, Code, Found, Operation, locate, spec_operations
 from tools.faithful import all_differences, by_kind, faithful_table
+from tools.features import features_table
 from tools.parity import FILE_PAIRS, parity
 from tools.tables import BUILD, RESULTS, all_tables, markdown
 
@@ -147,6 +148,7 @@ def build_site(
             "Docs vs spec",
             {"table": faithful_table(differences), "found": differences, "grouped": grouped},
         ),
+        "features.html": ("Feature costs", {"tables": [features_table()]}),
     }
     nav = [(name, title) for name, (title, _) in pages.items()]
     for name, (title, context) in pages.items():

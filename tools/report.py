@@ -2,8 +2,9 @@
 
 The numbers come from the last full runs (`make test`, `make test-postgres`, `make test-official`,
 `make fuzz`, `make bench` and `make profile` write build/*), copied into results/ (committed, so a
-clean clone renders the same), and from the code itself (tools.tables, tools.faithful), never
-from a hand-typed table. Each block sits between `<!-- name:begin -->` and `<!-- name:end -->`.
+clean clone renders the same), from the code itself (tools.tables, tools.faithful) and from git
+history (tools.features), never from a hand-typed table. Each block sits between
+`<!-- name:begin -->` and `<!-- name:end -->`.
 """
 
 import json
@@ -15,6 +16,7 @@ from pathlib import Path
 from tools.apps import REPO_ROOT
 from tools.bench import report as bench_report
 from tools.faithful import faithful_block
+from tools.features import features_table
 from tools.tables import BUILD, RESULTS, dependency_table, files_table, loc_table, results_table
 
 # What the runs leave under build/ that the README and the site show (see snapshot()).
@@ -89,8 +91,9 @@ def main() -> int:
     )
     text = replace_block(text, "tables", tables_block())
     text = replace_block(text, "faithful", faithful_block())
+    text = replace_block(text, "features", features_table().markdown(""))
     readme.write_text(replace_block(text, "bench", bench_block()), encoding="utf-8")
-    print("README.md: results, benchmark, comparison, docs-faithfulness tables")
+    print("README.md: results, benchmark, comparison, docs-faithfulness and feature-cost tables")
     return 0
 
 

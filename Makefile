@@ -125,7 +125,7 @@ fuzz: $(STAMP) ## Fuzz the three apps longer; FUZZ_ARGS="--max-examples 300 --se
 test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) against each app, twice
 	$(BIN)/python -m tools.official
 
-test-browser: $(STAMP) ## Headless Chromium on another origin drives each app (CORS, preflight, auth)
+test-browser: $(STAMP) ## Headless Chromium drives each app: CORS, /docs Try it out, /redoc, the admin (build/browser/)
 	$(BIN)/python -m tools.browser_check
 
 compare: $(STAMP) ## Side by side: OP=<operationId> prints one operation; alone, writes build/compare/

@@ -21,13 +21,15 @@ def spec() -> Doc:
     return copy.deepcopy(spec_document())
 
 
-@pytest.mark.parametrize("key", [app.key for app in APPS])
-def test_each_app_documents_the_spec_operations_ids_and_status_codes_exactly(key: str) -> None:
-    document = generated(key)
-    assert all(path.startswith(("/api/", "/health")) for path in document["paths"]), key
-    assert [d for d in compare(spec_document(), document) if d.structural] == []
-    ids = {op["operationId"] for op in operations(document).values()}
-    assert ids == {op["operationId"] for op in operations(spec_document()).values()}
+def test_each_app_documents_the_spec_operations_ids_and_status_codes_exactly() -> None:
+    """One test for the three (not parametrized: the per-app counts are the contract suite's)."""
+    spec_ids = {op["operationId"] for op in operations(spec_document()).values()}
+    for app in APPS:
+        document = generated(app.key)
+        assert all(path.startswith(("/api/", "/health")) for path in document["paths"]), app.key
+        assert [d for d in compare(spec_document(), document) if d.structural] == [], app.key
+        assert {op["operationId"] for op in operations(document).values()} == spec_ids, app.key
+    assert faithful.main([]) == 0, "make faithful exits 0"
 
 
 def test_the_spec_read_against_itself_differs_in_nothing() -> None:
@@ -63,7 +65,6 @@ def test_operations_ids_and_status_codes_are_structural() -> None:
         ("extra status code", "GetCurrentUser", "422"),
         ("missing status code", "CreateUser", "409"),
     }
-    assert faithful.main(["--impl", "flask"]) == 0
 
 
 def test_main_fails_on_a_structural_difference(monkeypatch: pytest.MonkeyPatch) -> None:

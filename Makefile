@@ -18,7 +18,7 @@ DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
         test-contract test-unit test-official test-postgres test-browser fuzz fuzz-quick compare report \
-        bench profile parity migration-flask migration-fastapi lint typecheck format clean
+        bench profile parity faithful migration-flask migration-fastapi lint typecheck format clean
 
 help: ## Show this help
 	@echo "Conduit three ways. Targets:"
@@ -125,7 +125,7 @@ fuzz: $(STAMP) ## Fuzz the three apps longer; FUZZ_ARGS="--max-examples 300 --se
 test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) against each app, twice
 	$(BIN)/python -m tools.official
 
-test-browser: $(STAMP) ## Headless Chromium on another origin drives each app (CORS, preflight, auth)
+test-browser: $(STAMP) ## Headless Chromium drives each app: CORS, /docs Try it out, /redoc, the admin (build/browser/)
 	$(BIN)/python -m tools.browser_check
 
 compare: $(STAMP) ## Side by side: OP=<operationId> prints one operation; alone, writes build/compare/
@@ -139,6 +139,9 @@ profile: $(STAMP) ## Where each app spends a GetArticles request (ORM, serialize
 
 report: $(STAMP) ## Regenerate README's results and comparison tables from build/*.json and the code
 	$(BIN)/python -m tools.report
+
+faithful: $(STAMP) ## How each app's generated OpenAPI document differs from the spec, by kind
+	$(BIN)/python -m tools.faithful
 
 parity: $(STAMP) ## How alike the Flask and FastAPI services.py/models.py are, plumbing set aside
 	$(BIN)/python -m tools.parity

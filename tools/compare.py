@@ -29,6 +29,8 @@ from pygments.formatters import HtmlFormatter, NullFormatter, Terminal256Formatt
 from pygments.lexers import PythonLexer
 
 from tools.apps import APPS, Code, Found, Operation, locate, spec_operations
+from tools.faithful import all_differences, by_kind, faithful_table
+from tools.features import features_table
 from tools.parity import FILE_PAIRS, parity
 from tools.tables import BUILD, RESULTS, all_tables, markdown
 
@@ -134,11 +136,19 @@ def build_site(
     progress(f"compare: reading the route tables of {', '.join(a.title for a in APPS)}")
     found = {op.operation_id: [locate(app, op) for app in APPS] for op in operations}
     tables = all_tables(build=build)
+    progress("compare: comparing each app's generated OpenAPI document with the spec")
+    differences = all_differences()
+    grouped = {key: by_kind(listed) for key, listed in differences.items()}
     # The navigation. Each page is rendered from the template of its name, with its context.
     pages: dict[str, tuple[str, dict[str, Any]]] = {
         "index.html": ("Operations", {"by_tag": by_tag(operations), "found": found}),
         "tables.html": ("Tables", {"tables": tables}),
         "parity.html": ("Parity", {"pairs": [parity(name) for name in FILE_PAIRS]}),
+        "faithful.html": (
+            "Docs vs spec",
+            {"table": faithful_table(differences), "found": differences, "grouped": grouped},
+        ),
+        "features.html": ("Feature costs", {"tables": [features_table()]}),
     }
     nav = [(name, title) for name, (title, _) in pages.items()]
     for name, (title, context) in pages.items():

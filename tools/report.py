@@ -2,8 +2,9 @@
 
 The numbers come from the last full runs (`make test`, `make test-postgres`, `make test-official`,
 `make fuzz`, `make bench` and `make profile` write build/*), copied into results/ (committed, so a
-clean clone renders the same), and from the code itself (tools.tables), never from a hand-typed
-table. Each block sits between `<!-- name:begin -->` and `<!-- name:end -->`.
+clean clone renders the same), from the code itself (tools.tables, tools.faithful) and from git
+history (tools.features), never from a hand-typed table. Each block sits between
+`<!-- name:begin -->` and `<!-- name:end -->`.
 """
 
 import json
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from tools.apps import REPO_ROOT
 from tools.bench import report as bench_report
+from tools.faithful import faithful_block
+from tools.features import features_table
 from tools.tables import BUILD, RESULTS, dependency_table, files_table, loc_table, results_table
 
 # What the runs leave under build/ that the README and the site show (see snapshot()).
@@ -87,8 +90,10 @@ def main() -> int:
         readme.read_text(encoding="utf-8"), "results", results_table().markdown("")
     )
     text = replace_block(text, "tables", tables_block())
+    text = replace_block(text, "faithful", faithful_block())
+    text = replace_block(text, "features", features_table().markdown(""))
     readme.write_text(replace_block(text, "bench", bench_block()), encoding="utf-8")
-    print("README.md: results, benchmark and comparison tables regenerated")
+    print("README.md: results, benchmark, comparison, docs-faithfulness and feature-cost tables")
     return 0
 
 

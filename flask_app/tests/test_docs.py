@@ -17,6 +17,7 @@ import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
+from openapi_ui_bundles import redoc, swagger_ui
 
 from flask_app import create_app
 from flask_app.tests.test_routes import HTTP_METHODS, SPEC_PATH
@@ -209,9 +210,11 @@ def assert_served_here(client: FlaskClient, references: list[str]) -> None:
     files = [ref for ref in references if ref.startswith("/docs/static/")]
     assert files
     for path in files:
+        bundle, name = path.removeprefix("/docs/static/").split("/")
+        folder = {"swagger-ui": swagger_ui.static_path, "redoc": redoc.static_path}[bundle]
         response = client.get(path)
         assert response.status_code == 200, path
-        assert len(response.get_data()) > 1000, path
+        assert response.get_data() == (Path(folder) / name).read_bytes(), path
 
 
 def test_swagger_ui_loads_its_files_from_here_and_no_validator(client: FlaskClient) -> None:
@@ -222,6 +225,16 @@ def test_swagger_ui_loads_its_files_from_here_and_no_validator(client: FlaskClie
     html = client.get("/docs").get_data(as_text=True)
     assert '"validatorUrl": null' in html
     assert 'url: "/openapi.json"' in html
+
+
+def test_swagger_ui_names_its_own_icon_so_the_browser_asks_for_no_favicon_ico(
+    client: FlaskClient,
+) -> None:
+    found = references(client, "/docs")
+    assert "/docs/static/swagger-ui/favicon-32x32.png" in found
+    icon = client.get("/docs/static/swagger-ui/favicon-32x32.png")
+    assert icon.status_code == 200
+    assert icon.mimetype == "image/png"
 
 
 def test_redoc_loads_its_files_from_here_under_a_same_host_policy(client: FlaskClient) -> None:

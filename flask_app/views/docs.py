@@ -15,7 +15,12 @@ bp = Blueprint("docs", __name__)
 FILES = {
     "swagger-ui": (
         swagger_ui.static_path,
-        {"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"},
+        {
+            "swagger-ui-bundle.js",
+            "swagger-ui-standalone-preset.js",
+            "swagger-ui.css",
+            "favicon-32x32.png",
+        },
     ),
     "redoc": (redoc.static_path, {"redoc.standalone.js"}),
 }

@@ -29,6 +29,8 @@ from pygments.formatters import HtmlFormatter, NullFormatter, Terminal256Formatt
 from pygments.lexers import PythonLexer
 
 from tools.apps import APPS, Code, Found, Operation, locate, spec_operations
+from tools.decision import all_uses, api_counts, href
+from tools.decision import sections as decision_sections
 from tools.faithful import all_differences, by_kind, faithful_table
 from tools.features import features_table
 from tools.parity import FILE_PAIRS, parity
@@ -149,6 +151,19 @@ def build_site(
             {"table": faithful_table(differences), "found": differences, "grouped": grouped},
         ),
         "features.html": ("Feature costs", {"tables": [features_table()]}),
+    }
+    names = {
+        key: sorted(set().union(*api_counts(uses).values())) for key, uses in all_uses().items()
+    }
+    decision = {
+        "sections": decision_sections(),
+        "href": partial(href, where="site"),
+        "names": names,
+    }
+    pages = {
+        "index.html": pages.pop("index.html"),
+        "decision.html": ("Decision", decision),
+        **pages,
     }
     nav = [(name, title) for name, (title, _) in pages.items()]
     for name, (title, context) in pages.items():

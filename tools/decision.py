@@ -279,7 +279,13 @@ BATTERIES: dict[str, tuple[str, ...]] = {
         "rest_framework.validators",
         "django.core.validators",
     ),
-    "CSRF": ("django.middleware.csrf", "flask_wtf.csrf", "wtforms.csrf", "starlette_csrf"),
+    "CSRF": (
+        "django.middleware.csrf",
+        "flask_admin.form.SecureForm",  # Flask-Admin's form with a CSRF token
+        "flask_wtf.csrf",
+        "wtforms.csrf",
+        "starlette_csrf",
+    ),
     "Rate limiting": (
         "rest_framework.throttling",
         "django_ratelimit",
@@ -559,27 +565,16 @@ SEEDS: dict[str, dict[str, str]] = {
     "Learning curve": {"flask": "Low", "django": "High", "fastapi": "Moderate"},
     "Performance": {"flask": "Good", "django": "Moderate", "fastapi": "Excellent (async)"},
     "Admin panel": {"flask": "No, needs plugins", "django": "Yes, built in", "fastapi": "No"},
+    # The prose claims are about one framework each: only its column quotes the seeds.
     "Django: built-in ORM, auth, admin, CSRF/XSS protection": {
-        "flask": "(plugins)",
-        "django": "built in",
-        "fastapi": "(plugins)",
+        "django": "built-in ORM, authentication, admin, CSRF/XSS protection"
     },
     "FastAPI: automatic interactive docs (Swagger UI)": {
-        "flask": "(plugin)",
-        "django": "(plugin)",
-        "fastapi": "automatic",
+        "fastapi": "automatic interactive docs (Swagger UI)"
     },
-    "FastAPI: async concurrency": {"flask": "(sync)", "django": "(sync)", "fastapi": "async"},
-    "FastAPI: Pydantic validation": {
-        "flask": "(marshmallow)",
-        "django": "(DRF serializers)",
-        "fastapi": "Pydantic",
-    },
-    'Flask: "you choose your tools"': {
-        "flask": "you choose",
-        "django": "(the Django way)",
-        "fastapi": "(you choose)",
-    },
+    "FastAPI: async concurrency": {"fastapi": "async, high concurrency"},
+    "FastAPI: Pydantic validation": {"fastapi": "data validation with Pydantic"},
+    'Flask: "you choose your tools"': {"flask": "you choose your tools"},
 }
 RANKS = {
     "Flexibility": {"flask": 1, "fastapi": 2, "django": 3},

@@ -20,6 +20,7 @@ from tools.decision import (
     markdown,
     providers,
     sections,
+    slug,
     uses_in,
     verdict,
 )
@@ -87,9 +88,17 @@ def test_every_seeds_row_and_claim_has_a_linked_value_for_each_framework() -> No
             for text, target in links:
                 assert text.strip(), f"{label}, {app.title}: an empty value"
                 assert "not measured" not in text, f"{label}, {app.title}: {text}"
-                path = target.split("#")[0]
+                path, _, anchor = target.partition("#")
                 if path and not path.startswith("build/"):
                     assert (REPO_ROOT / path).exists(), f"{label}: {target} does not exist"
+                if not path:
+                    assert anchor in headings(), f"{label}: README has no heading #{anchor}"
+
+
+def headings() -> set[str]:
+    """The anchors GitHub gives README.md's headings."""
+    text = README.read_text(encoding="utf-8")
+    return {slug(h) for h in re.findall(r"^#+ (.+)$", text, re.MULTILINE)}
 
 
 class Tables(HTMLParser):

@@ -47,7 +47,14 @@ from tools.tables import (
 Link = str  # a repository path ("results/bench.json") or a compare-site page ("site:tables.html")
 FRAMEWORK = {"flask": "flask", "django": "django", "fastapi": "fastapi"}  # app -> distribution
 FIRST_PARTY = {app.package for app in APPS} | {"tests", "tools", "__future__"}
-SITE = "build/compare/"  # where the README's site links point (written by `make report`)
+# The README's headings that show what a compare-site page shows (build/ is not committed, so
+# the README links there; other pages are linked in build/compare/, written by `make report`).
+IN_README = {
+    "tables.html": "Side by side: size and dependencies",
+    "features.html": "What each feature cost each framework",
+    "faithful.html": "How faithful each framework's generated docs are",
+}
+SITE = "build/compare/"
 
 
 # --- the page's model ---------------------------------------------------------------------
@@ -1046,9 +1053,11 @@ def href(link: Link, where: str) -> str:
     build/compare/) writes it."""
     if link.startswith("site:"):
         page = link.removeprefix("site:")
+        if where == "site":
+            return page
         if page.startswith("decision.html#"):
-            return page.removeprefix("decision.html") if where == "readme" else page
-        return SITE + page if where == "readme" else page
+            return page.removeprefix("decision.html")
+        return "#" + slug(IN_README[page]) if page in IN_README else SITE + page
     return link if where == "readme" else "../../" + link
 
 

@@ -223,7 +223,9 @@ def test_verdicts_say_where_the_figures_contradict_the_seeds() -> None:
     assert "agrees" in agree
     assert "contradicts" not in agree
     against = verdict("Row", seeds, {"flask": 1, "django": 9, "fastapi": 5}, "n")
-    assert "contradicts the seeds (" in against
+    assert against.endswith("The measurement contradicts the seeds.")
+    mixed = verdict("Row", seeds, {"flask": 9, "django": 1, "fastapi": 10}, "n")
+    assert mixed.endswith("contradicts the seeds on Flask above FastAPI.")
     lower = verdict("Row", seeds, {"flask": 1, "django": 9, "fastapi": 5}, "ms", lower_is_more=True)
     assert "agrees" in lower
     assert "contradicts" not in lower

@@ -404,7 +404,8 @@ def verdict(
     row rates) with a measured figure (higher = more, unless `lower_is_more`): each pair of apps
     the seeds separate is checked."""
     sign = -1 if lower_is_more else 1
-    agree, contradict = [], []
+    agree: list[str] = []
+    contradict: list[str] = []
     titles = {app.key: app.title for app in APPS}
     keys = [a.key for a in APPS if a.key in seeds and a.key in measured]
     for i, a in enumerate(keys):

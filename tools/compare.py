@@ -14,6 +14,7 @@ import argparse
 import difflib
 import os
 import re
+import shutil
 import sys
 import textwrap
 from collections.abc import Callable
@@ -28,8 +29,8 @@ from pygments.formatter import Formatter
 from pygments.formatters import HtmlFormatter, NullFormatter, Terminal256Formatter
 from pygments.lexers import PythonLexer
 
-from tools.apps import APPS, Code, Found, Operation, locate, spec_operations
-from tools.decision import all_uses, api_counts, href
+from tools.apps import APPS, REPO_ROOT, Code, Found, Operation, locate, spec_operations
+from tools.decision import SOURCE, all_uses, api_counts, evidence_files, href
 from tools.decision import sections as decision_sections
 from tools.faithful import all_differences, by_kind, faithful_table
 from tools.features import features_table
@@ -155,8 +156,9 @@ def build_site(
     names = {
         key: sorted(set().union(*api_counts(uses).values())) for key, uses in all_uses().items()
     }
+    decided = decision_sections()
     decision = {
-        "sections": decision_sections(),
+        "sections": decided,
         "href": partial(href, where="site"),
         "names": names,
     }
@@ -168,6 +170,9 @@ def build_site(
     nav = [(name, title) for name, (title, _) in pages.items()]
     for name, (title, context) in pages.items():
         write(name, name, title=title, **context)
+    for path in evidence_files(decided):  # what the decision page links, as it is now
+        (out / SOURCE / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO_ROOT / path, out / SOURCE / path)
     neighbours = zip([None, *operations[:-1]], operations, [*operations[1:], None], strict=True)
     for previous, operation, following in neighbours:
         in_apps = found[operation.operation_id]

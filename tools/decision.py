@@ -55,6 +55,8 @@ IN_README = {
     "faithful.html": "How faithful each framework's generated docs are",
 }
 SITE = "build/compare/"
+# The page's copies of the repository files it links, so the site stays whole off this machine.
+SOURCE = "source/"
 
 
 # --- the page's model ---------------------------------------------------------------------
@@ -611,7 +613,8 @@ def seeds_section(f: Figures) -> Section:
                 f"{len(built[app.key])} of {len(BATTERIES)} batteries built in",
                 "site:decision.html#batteries",
             ),
-            Part(f"{share[0]} of {share[1]} functions async", app.package),
+            # The operations' pages show every handler: `async def` or `def`.
+            Part(f"{share[0]} of {share[1]} functions async", "site:index.html"),
         ]
 
     rows.append(Row("Category", each(category), SEEDS["Category"]))
@@ -789,7 +792,10 @@ def seeds_section(f: Figures) -> Section:
         return [
             Part(f"{names} ({status})", "site:decision.html#batteries"),
             Part(f"wire shapes: {shapes[app.key]} code lines", "site:tables.html"),
-            Part(fuzz_text(f.fuzz, app.key), "results/fuzz.json" if f.fuzz else "tests/fuzz"),
+            Part(
+                fuzz_text(f.fuzz, app.key),
+                "results/fuzz.json" if f.fuzz else "tests/fuzz/test_fuzz.py",
+            ),
         ]
 
     rows.append(Row(claim, each(validation), SEEDS[claim]))
@@ -1028,7 +1034,7 @@ def correctness_section(f: Figures) -> Section:
         rows.append(
             Row(row[0], {a.key: [Part(c, link)] for a, c in zip(APPS, row[1:], strict=True)})
         )
-    fuzz_link = "results/fuzz.json" if f.fuzz else "tests/fuzz"
+    fuzz_link = "results/fuzz.json" if f.fuzz else "tests/fuzz/test_fuzz.py"
     rows.append(
         Row(
             "Fuzzing, Schemathesis (`make fuzz`)",
@@ -1056,7 +1062,7 @@ def sections(f: Figures | None = None) -> list[Section]:
 
 def href(link: Link, where: str) -> str:
     """A link as the README (`where="readme"`, from the repository root) or the page (from
-    build/compare/) writes it."""
+    build/compare/, whose copies of repository files are under source/) writes it."""
     if link.startswith("site:"):
         page = link.removeprefix("site:")
         if where == "site":
@@ -1064,7 +1070,19 @@ def href(link: Link, where: str) -> str:
         if page.startswith("decision.html#"):
             return page.removeprefix("decision.html")
         return "#" + slug(IN_README[page]) if page in IN_README else SITE + page
-    return link if where == "readme" else "../../" + link
+    return link if where == "readme" else SOURCE + link
+
+
+def evidence_files(found: list[Section]) -> set[str]:
+    """The repository files the sections link to (the site copies them under source/)."""
+    return {
+        part.link
+        for section in found
+        for row in section.rows
+        for parts in row.cells.values()
+        for part in parts
+        if part.link and not part.link.startswith("site:")
+    }
 
 
 def markdown(found: list[Section]) -> str:

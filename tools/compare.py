@@ -8,6 +8,7 @@
 Everything comes from the running apps' route tables and the spec (see tools/apps.py), so the
 output follows the apps as they change. The site is rendered from tools/templates/: plain HTML
 and one stylesheet, no JavaScript, nothing from the network, so it opens from the file system.
+Its decision page (tools/decision.py) links copies of the files it cites, under source/.
 """
 
 import argparse

@@ -879,21 +879,12 @@ def write_section(f: Figures) -> Section:
 
 def learn_section(f: Figures) -> Section:
     dists = sorted(set().union(*(names.keys() for names in f.apis.values())))
-    rows = [
-        Row(
-            dist,
-            {
-                app.key: [
-                    Part(
-                        str(len(f.apis[app.key].get(dist, ()))) if dist in f.apis[app.key] else "-",
-                        "tools/decision.py",
-                    )
-                ]
-                for app in APPS
-            },
-        )
-        for dist in dists
-    ]
+
+    def count(app: App, dist: str) -> list[Part]:
+        names = f.apis[app.key].get(dist)
+        return [Part(str(len(names)), "tools/decision.py") if names else Part("-")]
+
+    rows = [Row(dist, each(partial(count, dist=dist))) for dist in dists]
     rows.append(
         Row(
             "**All distinct APIs**",

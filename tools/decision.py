@@ -329,16 +329,18 @@ class Provider:
     kind: str  # "built in", "ships with <framework>", "plugin"
     lines: int  # lines of the app that name it (anywhere, not only for this battery)
     packages: int  # its own closure in the lock, minus what the framework already brings
-    where: str  # the file that names it most often
+    where: str  # the file that names the battery's modules most often
 
 
 def providers(app: App, battery: str, uses: list[Use]) -> list[Provider]:
     framework = FRAMEWORK[app.key]
     matched: dict[str, set[str]] = {}
+    places: dict[str, Counter[str]] = {}  # where the battery's own modules are named
     for use in uses:
         for module in BATTERIES[battery]:
             if use.name == module or use.name.startswith(module + "."):
                 matched.setdefault(use.distribution, set()).add(module)
+                places.setdefault(use.distribution, Counter())[use.path] += 1
     found = []
     for dist, modules in matched.items():
         kind = (
@@ -350,7 +352,7 @@ def providers(app: App, battery: str, uses: list[Use]) -> list[Provider]:
         )
         named = [u for u in uses if u.distribution == dist]
         lines = len({(u.path, u.line) for u in named})
-        where = Counter(u.path for u in named).most_common(1)[0][0]
+        where = places[dist].most_common(1)[0][0]
         packages = len(closure(dist) - closure(framework))
         found.append(Provider(dist, modules, kind, lines, packages, where))
     order = ("built in", f"ships with {NAMES[app.key]}", "plugin")

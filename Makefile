@@ -17,7 +17,8 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres test-browser fuzz fuzz-quick compare report \
+        test-contract test-unit test-official test-postgres test-browser decision-shots fuzz fuzz-quick \
+        compare report \
         bench profile parity faithful migration-flask migration-fastapi lint typecheck format clean
 
 help: ## Show this help
@@ -127,6 +128,9 @@ test-official: $(STAMP) ## The upstream RealWorld suite (../shared/realworld) ag
 
 test-browser: $(STAMP) ## Headless Chromium drives each app: CORS, /docs Try it out, /redoc, the admin (build/browser/)
 	$(BIN)/python -m tools.browser_check
+
+decision-shots: $(STAMP) ## Headless Chromium screenshots of the decision page, desktop and phone (build/decision-*.png)
+	$(BIN)/python -m tools.decision_shots
 
 compare: $(STAMP) ## Side by side: OP=<operationId> prints one operation; alone, writes build/compare/
 	$(BIN)/python -m tools.compare $(if $(OP),--op $(OP))

@@ -8,12 +8,14 @@
 Everything comes from the running apps' route tables and the spec (see tools/apps.py), so the
 output follows the apps as they change. The site is rendered from tools/templates/: plain HTML
 and one stylesheet, no JavaScript, nothing from the network, so it opens from the file system.
+Its decision page (tools/decision.py) links copies of the files it cites, under source/.
 """
 
 import argparse
 import difflib
 import os
 import re
+import shutil
 import sys
 import textwrap
 from collections.abc import Callable
@@ -28,7 +30,9 @@ from pygments.formatter import Formatter
 from pygments.formatters import HtmlFormatter, NullFormatter, Terminal256Formatter
 from pygments.lexers import PythonLexer
 
-from tools.apps import APPS, Code, Found, Operation, locate, spec_operations
+from tools.apps import APPS, REPO_ROOT, Code, Found, Operation, locate, spec_operations
+from tools.decision import SOURCE, all_uses, api_counts, evidence_files, href
+from tools.decision import sections as decision_sections
 from tools.faithful import all_differences, by_kind, faithful_table
 from tools.features import features_table
 from tools.parity import FILE_PAIRS, parity
@@ -150,9 +154,26 @@ def build_site(
         ),
         "features.html": ("Feature costs", {"tables": [features_table()]}),
     }
+    names = {
+        key: sorted(set().union(*api_counts(uses).values())) for key, uses in all_uses().items()
+    }
+    decided = decision_sections()
+    decision = {
+        "sections": decided,
+        "href": partial(href, where="site"),
+        "names": names,
+    }
+    pages = {
+        "index.html": pages.pop("index.html"),
+        "decision.html": ("Decision", decision),
+        **pages,
+    }
     nav = [(name, title) for name, (title, _) in pages.items()]
     for name, (title, context) in pages.items():
         write(name, name, title=title, **context)
+    for path in evidence_files(decided):  # what the decision page links, as it is now
+        (out / SOURCE / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO_ROOT / path, out / SOURCE / path)
     neighbours = zip([None, *operations[:-1]], operations, [*operations[1:], None], strict=True)
     for previous, operation, following in neighbours:
         in_apps = found[operation.operation_id]

@@ -4,7 +4,8 @@ The numbers come from the last full runs (`make test`, `make test-postgres`, `ma
 `make fuzz`, `make bench` and `make profile` write build/*), copied into results/ (committed, so a
 clean clone renders the same), from the code itself (tools.tables, tools.faithful) and from git
 history (tools.features), never from a hand-typed table. Each block sits between
-`<!-- name:begin -->` and `<!-- name:end -->`.
+`<!-- name:begin -->` and `<!-- name:end -->`. The compare site (build/compare/) is rebuilt too:
+its decision page (tools/decision.py) is the README's decision section as HTML.
 """
 
 import json
@@ -15,6 +16,9 @@ from pathlib import Path
 
 from tools.apps import REPO_ROOT
 from tools.bench import report as bench_report
+from tools.compare import build_site
+from tools.decision import markdown as decision_markdown
+from tools.decision import sections
 from tools.faithful import faithful_block
 from tools.features import features_table
 from tools.tables import BUILD, RESULTS, dependency_table, files_table, loc_table, results_table
@@ -92,8 +96,12 @@ def main() -> int:
     text = replace_block(text, "tables", tables_block())
     text = replace_block(text, "faithful", faithful_block())
     text = replace_block(text, "features", features_table().markdown(""))
+    text = replace_block(text, "decision", decision_markdown(sections()))
     readme.write_text(replace_block(text, "bench", bench_block()), encoding="utf-8")
-    print("README.md: results, benchmark, comparison, docs-faithfulness and feature-cost tables")
+    print("README.md: results, benchmark, comparison, docs-faithfulness, feature-cost and"
+          " decision tables")  # fmt: skip
+    # The compare site holds the decision page; it reads results/, which snapshot() refreshed.
+    build_site(BUILD / "compare")
     return 0
 
 

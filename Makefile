@@ -60,10 +60,12 @@ run-fastapi: $(STAMP) | $(DB_DIR) ## Run the FastAPI app (default port 8003)
 	@echo "FastAPI Conduit: http://127.0.0.1:$(PORT)/ (API at /api, docs at /docs, admin at /admin/; database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli seed
-	DATABASE_URL='$(DATABASE_URL)' $(BIN)/uvicorn fastapi_app.main:app --host 127.0.0.1 --port $(PORT)
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/uvicorn fastapi_app.main:app --host 127.0.0.1 --port $(PORT) --no-access-log
 
 # Production-style servers: APP_ENV=production (DEBUG off, the default SECRET_KEY refused),
 # WEB_CONCURRENCY workers (default: 2 per core + 1 for the sync servers, 1 per core for uvicorn).
+# No server access log: each app logs one JSON record per request (LOG_LEVEL, LOG_FORMAT), and
+# gunicorn's format would add a second line with the user name of a Basic Authorization header.
 CORES := $(shell nproc 2>/dev/null || echo 2)
 HOST ?= 127.0.0.1
 
@@ -72,21 +74,21 @@ serve-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
 serve-flask: $(STAMP) | $(DB_DIR) ## Flask under gunicorn, production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/flask --app flask_app db upgrade
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn 'flask_app:create_app()' \
-	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4 --access-logfile -
+	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4
 
 serve-django: PORT ?= $(DJANGO_PORT)
 serve-django: DATABASE_URL ?= sqlite:///$(DB_DIR)/django.sqlite3
 serve-django: $(STAMP) | $(DB_DIR) ## Django under gunicorn, production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python django_app/manage.py migrate --noinput
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn django_app.wsgi:application \
-	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4 --access-logfile -
+	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4
 
 serve-fastapi: PORT ?= $(FASTAPI_PORT)
 serve-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
 serve-fastapi: $(STAMP) | $(DB_DIR) ## FastAPI under uvicorn workers, production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/uvicorn fastapi_app.main:app \
-	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header
+	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header --no-access-log
 
 test: test-unit test-contract ## Run every test: per-app unit tests, then the contract suite on all three
 
@@ -104,12 +106,14 @@ test-fastapi: $(STAMP) ## The contract suite against FastAPI only
 
 test-postgres: $(STAMP) ## Migrations checks and the contract suite on PostgreSQL (POSTGRES_ADMIN_URL)
 	$(BIN)/pytest flask_app/tests fastapi_app/tests -q -m postgres
-	$(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --tag postgres
+	LOG_LEVEL=WARNING $(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --tag postgres
 	$(BIN)/pytest tests --database postgres $(PYTEST_ARGS)
 
+# Django's test runner does not capture output as pytest does: at LOG_LEVEL=WARNING its report is
+# not buried under a request record per test request (test_logs.py raises the level it needs).
 test-unit: $(STAMP) ## Each app's framework-native tests
 	$(BIN)/pytest flask_app/tests -q -m "not postgres"
-	$(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --exclude-tag postgres
+	LOG_LEVEL=WARNING $(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --exclude-tag postgres
 	$(BIN)/pytest fastapi_app/tests -q -m "not postgres"
 
 # Schemathesis against the three live apps, without a token and with one (tests/fuzz/; settings

@@ -14,6 +14,8 @@ The variable names are the same in the three apps:
   instead of failing a request. Django's counterpart of the Flask and FastAPI apps' pool
   variables (DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT), which it has no use for: each
   gunicorn thread holds at most one connection, so workers x threads bounds the total.
+- LOG_LEVEL (default INFO) and LOG_FORMAT (`json`, the default in every environment, or `text`
+  for a person at a terminal): see LOGGING below and conduit/logs.py.
 
 There are no per-environment settings modules; APP_ENV=production only turns on the checks that
 a deployment needs. A bad value raises ImproperlyConfigured, which manage.py prints as one line.
@@ -86,6 +88,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response gets the request id and every request its log record.
+    "django_app.conduit.logs.RequestLogMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -210,14 +214,32 @@ CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else [o for o in _cors_origi
 CORS_ALLOW_HEADERS = ["authorization", "content-type"]
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "text")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+if LOG_LEVEL not in LOG_LEVELS:
+    raise ImproperlyConfigured(f"LOG_LEVEL must be one of {LOG_LEVELS}, not {LOG_LEVEL!r}")
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or "json"
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be one of {LOG_FORMATS}, not {LOG_FORMAT!r}")
+
+# Every logger's records go to stderr through one handler, in LOG_FORMAT (conduit/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "django_app.conduit.logs.JSONFormatter"},
+        "text": {"()": "django_app.conduit.logs.TextFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "django": {"handlers": ["console"], "level": "INFO"},
-        # 4xx answers are the API working as specified; only 5xx (with traceback) are logged.
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        "django_app": {"handlers": ["console"], "level": "INFO"},
+        # Django's own handlers (console when DEBUG, mail_admins) give way to the root's.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        # 4xx answers are the API working as specified and are in the request record; only
+        # 5xx are logged here, with their traceback.
+        "django.request": {"handlers": [], "level": "ERROR"},
+        # runserver's access lines: the request record replaces them.
+        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }

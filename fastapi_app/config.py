@@ -12,6 +12,8 @@ The same variable names as the Flask and Django apps:
   30): the connection pool of each process on PostgreSQL, where pre-ping is always on so that
   a connection the server dropped is replaced instead of failing a request. SQLite keeps
   SQLAlchemy's own pooling (a file needs no network connections to share).
+- LOG_LEVEL (default INFO) and LOG_FORMAT (`json`, the default in every environment, or `text`
+  for a person at a terminal): see logs.py.
 """
 
 from collections.abc import Mapping
@@ -24,6 +26,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -54,12 +57,22 @@ class Settings(BaseSettings):
     db_pool_size: PositiveInt = 5
     db_max_overflow: NonNegativeInt = 10
     db_pool_timeout: PositiveFloat = 30
+    # Request logs and every other record (see logs.py); case-insensitive, like the other apps.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            return value.upper() if info.field_name == "log_level" else value.lower()
         return value
 
     @model_validator(mode="after")

@@ -79,10 +79,14 @@ async def get_token(
 
 
 async def get_optional_user(
-    session: SessionDep, token: Annotated[str | None, Depends(get_token)], settings: SettingsDep
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(get_token)],
+    settings: SettingsDep,
 ) -> User | None:
     """The caller, or None for an anonymous request. A token that is present but bad is a 401,
-    never a silent downgrade to anonymous."""
+    never a silent downgrade to anonymous. The caller's id stays in the request's state for
+    the request log (logs.py)."""
     if token is None:
         return None
     try:
@@ -94,6 +98,7 @@ async def get_optional_user(
     user = await session.get(User, user_id)
     if user is None:
         raise UnauthorizedError("is invalid")
+    request.state.user_id = user.id
     return user
 
 

@@ -22,6 +22,7 @@ from fastapi_app.errors import (
     drop_generated_validation_errors,
     install_error_handlers,
 )
+from fastapi_app.logs import RequestLogMiddleware, configure_logging
 from fastapi_app.routers import articles, comments, docs, health, home, profiles, tags, users
 from fastapi_app.schemas import MAX_BODY_BYTES, BodySizeLimitMiddleware
 
@@ -62,6 +63,7 @@ class APICORSMiddleware(CORSMiddleware):
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for `settings` (default: read from the environment)."""
     settings = settings or get_settings()
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
     engine = create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -95,8 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_sessions = create_sessionmaker(engine, writes=True)
 
     install_error_handlers(app)
-    # Middleware added last runs first: CORS wraps everything, including the 500 responses
-    # InternalErrorMiddleware produces.
+    # Middleware added last runs first: the request log wraps everything, so it sees (and
+    # marks with the request id) every response; CORS wraps the rest, including the 500
+    # responses InternalErrorMiddleware produces.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
         allow_credentials=False,
     )
+    app.add_middleware(RequestLogMiddleware)
 
     app.include_router(home.router)
     app.include_router(docs.router)

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.logging import default_handler
 from flask_cors import CORS
 
 from flask_app import openapi
@@ -13,6 +14,7 @@ from flask_app.commands import create_staff_command, seed_command
 from flask_app.config import Config, check_production
 from flask_app.errors import register_error_handlers
 from flask_app.extensions import configure_sqlite, db, migrate
+from flask_app.logs import configure_logging, init_request_logs
 from flask_app.schemas import StrictJSONProvider
 from flask_app.views import articles, comments, docs, health, home, profiles, tags, users
 
@@ -28,6 +30,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     check_production(app.config)
+    configure_logging(level=app.config["LOG_LEVEL"], log_format=app.config["LOG_FORMAT"])
+    # The app logger's records go to the root handler that configure_logging installed.
+    app.logger.removeHandler(default_handler)
+    init_request_logs(app)
     app.json = StrictJSONProvider(app)
 
     db.init_app(app)

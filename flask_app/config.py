@@ -12,6 +12,8 @@ The same variable names are used by the Django and FastAPI apps:
   30): each process's connection pool on PostgreSQL, with pre-ping on so a connection the
   server dropped is replaced instead of failing a request. SQLite keeps SQLAlchemy's own
   pooling (a file needs no network connections to share).
+- LOG_LEVEL (default INFO) and LOG_FORMAT (`json`, the default in every environment, or `text`
+  for a person at a terminal): see logs.py.
 
 There are no per-environment subclasses: APP_ENV only switches the production checks on.
 """
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from flask_app.logs import LOG_FORMATS, LOG_LEVELS
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +65,15 @@ def engine_options(
     }
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    """A variable with a fixed set of values (case-insensitive); another stops the app."""
+    raw = env.get(name, "").strip() or default
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise ConfigurationError(f"{name} must be one of {', '.join(choices)} (got {raw!r})")
+
+
 def _number(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
     """An integer variable; a malformed one stops the app with a message naming it."""
     raw = env.get(name, "").strip() or str(default)
@@ -92,6 +105,8 @@ class Config:
         origins = env.get("CORS_ALLOWED_ORIGINS", "*")
         self.CORS_ALLOWED_ORIGINS = [o.strip() for o in origins.split(",") if o.strip()] or ["*"]
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
+        self.LOG_LEVEL = _choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS)
+        self.LOG_FORMAT = _choice(env, "LOG_FORMAT", "json", LOG_FORMATS)
         # `flask seed` loads the demo data unless SEED=0.
         self.SEED = env.get("SEED", "1") != "0"
         # The admin's session cookie (Flask's signed session); the API itself never sets one.

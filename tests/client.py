@@ -4,10 +4,15 @@ Each test talks to a live server through `ApiClient`. Unless a test says the exc
 outside the spec on purpose (an unknown route, a wrong method), the response must match the
 documented status code, headers and body schema of its operation, so any drift in shape fails
 the test that saw it, with the operation and the reason in the message.
+
+Every password the client sends and every token it sends or receives is kept in
+`SECRETS_SEEN`, so the check that runs after the suite (test_request_logs.py) can look for
+each of them in the servers' logs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import uuid
@@ -22,6 +27,23 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "shared_spec" / "openapi.yaml"
+
+# Passwords and tokens this test process has sent or received, to be found in no log.
+SECRETS_SEEN: set[str] = set()
+SECRET_KEYS = frozenset({"password", "token"})
+
+
+def remember_secrets(document: Any) -> None:
+    """Add every string under a `password` or `token` key, at any depth, to SECRETS_SEEN."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key in SECRET_KEYS and isinstance(value, str):
+                SECRETS_SEEN.add(value)
+            else:
+                remember_secrets(value)
+    elif isinstance(document, list):
+        for item in document:
+            remember_secrets(item)
 
 
 @cache
@@ -75,10 +97,18 @@ class ApiClient:
         if json_body is not None:
             content = json.dumps(json_body)
             sent_headers.setdefault("Content-Type", "application/json")
+            remember_secrets(json_body)
+        for name, value in sent_headers.items():
+            if name.lower() == "authorization":
+                SECRETS_SEEN.add(value)
+                SECRETS_SEEN.update(value.split()[1:])
         url = f"/api{path}" if api_prefix else path
         response = self.http.request(
             method, url, content=content, headers=sent_headers, params=params
         )
+        if b'"token"' in response.content:
+            with contextlib.suppress(ValueError):
+                remember_secrets(response.json())
         if validate:
             self.check_against_spec(response)
         return response

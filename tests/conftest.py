@@ -21,6 +21,7 @@ from tests.servers import (
     DEFAULT_POSTGRES_ADMIN_URL,
     DEVELOPMENT_SECRET_KEY,
     IMPLEMENTATIONS,
+    LOG_DIR,
     TEST_SECRET_KEY,
     LiveServer,
     PostgresDatabases,
@@ -62,6 +63,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "managed_servers: starts extra server processes, so not with --base-url"
     )
+    config.addinivalue_line(
+        "markers", "after_suite: runs after every other selected test (reads what they left)"
+    )
 
 
 def selected_implementations(config: pytest.Config) -> list[str]:
@@ -82,7 +86,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect what the selection cannot run: the equivalence test needs all three apps, and
-    tests that start extra server processes need the suite to manage the servers."""
+    tests that start extra server processes need the suite to manage the servers. Then move
+    the after_suite tests (the log checks) to the end of the run."""
     everything = selected_implementations(config) == list(IMPLEMENTATIONS)
     external = bool(config.getoption("--base-url"))
 
@@ -95,6 +100,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
+    # A stable sort: the after_suite tests move to the end, everything else keeps its order.
+    items.sort(key=lambda item: item.get_closest_marker("after_suite") is not None)
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +139,11 @@ def server_root(
     if base_url:
         return base_url.rstrip("/").removesuffix("/api")
     if impl not in servers:
-        server = LiveServer(impl, database_url=postgres.create(impl) if postgres else None)
+        server = LiveServer(
+            impl,
+            database_url=postgres.create(impl) if postgres else None,
+            log_file=LOG_DIR / f"{impl}.log",
+        )
         servers[impl] = server
         server.start()
     return servers[impl].root_url
@@ -159,7 +170,11 @@ def api(root_url: str, impl: str) -> Iterator[ApiClient]:
 def twin_api(root_url: str, live_servers: dict[str, LiveServer], impl: str) -> Iterator[ApiClient]:
     """A second server process of the same app on the same database (stateless scale-out)."""
     primary = live_servers[impl]
-    twin = LiveServer(impl, database_url=primary.environment()["DATABASE_URL"])
+    twin = LiveServer(
+        impl,
+        database_url=primary.environment()["DATABASE_URL"],
+        log_file=LOG_DIR / f"{impl}-twin.log",
+    )
     twin.start()
     client = ApiClient(twin.root_url, f"{impl}-twin")
     yield client

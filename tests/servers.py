@@ -2,6 +2,9 @@
 
 The contract suite never imports the apps: it runs the same commands a person runs (see the
 Makefile), each on a free port with a fresh SQLite database, and talks to them over HTTP.
+A server's output (migration, then its stdout and stderr, where the apps write their logs) goes
+to `log_file` when one is given (the suite's servers: build/logs/<app>.log, kept after the run
+so the log tests and a person can read it), else to a file in its temporary workdir.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ TEST_SECRET_KEY = "contract-suite-secret-key-0123456789abcdef"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 
 IMPLEMENTATIONS = ("flask", "django", "fastapi")
+
+LOG_DIR = REPO_ROOT / "build" / "logs"
+# Every log file a server of this process wrote to, for the checks that read them all.
+SERVER_LOGS: list[Path] = []
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ COMMANDS: dict[str, Commands] = {
             "127.0.0.1",
             "--port",
             "{port}",
+            "--no-access-log",
         ),
     ),
 }
@@ -134,6 +142,7 @@ class LiveServer:
     workers: int = 1
     process: subprocess.Popen[bytes] | None = None
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="conduit-")))
+    log_file: Path | None = None
 
     @property
     def root_url(self) -> str:
@@ -141,7 +150,7 @@ class LiveServer:
 
     @property
     def log_path(self) -> Path:
-        return self.workdir / "server.log"
+        return self.log_file or self.workdir / "server.log"
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -152,6 +161,10 @@ class LiveServer:
             APP_ENV="development",
             SEED="0",
             PYTHONUNBUFFERED="1",
+            # The apps' defaults, pinned so a developer's own setting cannot change what the
+            # log tests read.
+            LOG_LEVEL="INFO",
+            LOG_FORMAT="json",
         )
         env.update(self.extra_env)
         return env
@@ -160,6 +173,9 @@ class LiveServer:
         """Migrate a fresh database, start the server and wait until /health answers."""
         commands = self.commands or COMMANDS[self.name]
         env = self.environment()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path.write_bytes(b"")  # this run's output only
+        SERVER_LOGS.append(self.log_path)
         with self.log_path.open("ab") as log:
             migrated = subprocess.run(
                 commands.migrate,

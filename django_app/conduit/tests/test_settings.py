@@ -24,6 +24,8 @@ APP_VARIABLES = (
     "CORS_ALLOWED_ORIGINS",
     "DB_CONN_MAX_AGE",
     "SEED",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
 )
 
 

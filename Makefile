@@ -17,7 +17,7 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres test-browser fuzz fuzz-quick compare report \
+        test-contract test-unit test-faults test-official test-postgres test-browser fuzz fuzz-quick compare report \
         bench profile parity faithful migration-flask migration-fastapi lint typecheck format clean
 
 help: ## Show this help
@@ -115,6 +115,9 @@ test-unit: $(STAMP) ## Each app's framework-native tests
 # in tests/fuzz/schemathesis.toml). fuzz-quick is the bounded budget (a few minutes on 2 cores);
 # fuzz raises it. FUZZ_ARGS goes to every `schemathesis run`, e.g. FUZZ_ARGS="--seed 7 -n 300".
 # Results: build/fuzz.json, and build/fuzz/<app>-<identity>/ (output with curl commands, reports).
+test-faults: $(STAMP) ## Production servers under SIGTERM, SIGKILL of a worker, a PostgreSQL restart
+	$(BIN)/pytest tests/faults -m faults -s -q $(PYTEST_ARGS)
+
 fuzz-quick: $(STAMP) ## Fuzz the three apps with Schemathesis, the bounded budget (build/fuzz.json)
 	$(BIN)/pytest tests/fuzz -m fuzz -s -q $(PYTEST_ARGS)
 

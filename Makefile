@@ -17,8 +17,8 @@ FASTAPI_PORT ?= 8003
 DB_DIR := $(CURDIR)/var
 
 .PHONY: help install run-flask run-django run-fastapi serve-flask serve-django serve-fastapi test test-flask test-django test-fastapi \
-        test-contract test-unit test-official test-postgres test-browser decision-shots fuzz fuzz-quick \
-        compare report \
+        test-contract test-unit test-faults soak test-official test-postgres test-browser decision-shots \
+        fuzz fuzz-quick compare report \
         bench profile parity faithful migration-flask migration-fastapi lint typecheck format clean
 
 help: ## Show this help
@@ -120,6 +120,13 @@ test-unit: $(STAMP) ## Each app's framework-native tests
 # in tests/fuzz/schemathesis.toml). fuzz-quick is the bounded budget (a few minutes on 2 cores);
 # fuzz raises it. FUZZ_ARGS goes to every `schemathesis run`, e.g. FUZZ_ARGS="--seed 7 -n 300".
 # Results: build/fuzz.json, and build/fuzz/<app>-<identity>/ (output with curl commands, reports).
+test-faults: $(STAMP) ## Production servers under SIGTERM, SIGKILL of a worker, a PostgreSQL restart
+	$(BIN)/pytest tests/faults -m faults -s -q $(PYTEST_ARGS)
+
+soak: SOAK_ARGS ?= --seconds 300 --connections 64
+soak: $(STAMP) ## 5 minutes of mixed reads and writes at 64 connections per app on PostgreSQL (build/soak.json)
+	$(BIN)/python -m tests.faults.soak $(SOAK_ARGS)
+
 fuzz-quick: $(STAMP) ## Fuzz the three apps with Schemathesis, the bounded budget (build/fuzz.json)
 	$(BIN)/pytest tests/fuzz -m fuzz -s -q $(PYTEST_ARGS)
 

@@ -10,9 +10,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -239,6 +241,43 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, {"request": [str(exc.detail).lower()]}, exc.headers)
 
 
+# The database refused or lost the connection, ran out of pooled connections or (SQLite) kept its
+# lock too long: nothing is wrong with the request, so the client gets a 503 it can retry.
+DATABASE_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+    # SQLAlchemy wraps what asyncpg raises while executing, not while connecting: a refused or
+    # reset socket, or the server's own refusal while it starts or stops, arrives unwrapped.
+    OSError,
+    asyncpg.PostgresError,
+)
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    """A lost or refused connection, also when it surfaces as a later error (a connection that
+    died mid-query makes the rollback after it fail too, with the first error as its context)."""
+    while exc is not None:
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            return True
+        if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 in the spec's shape for an outage (a warning: not a bug); any other error is a 500."""
+    if not is_database_outage(exc):
+        return await _unexpected_error(request, exc)
+    logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    unavailable = DatabaseUnavailableError()
+    return error_response(unavailable.status_code, unavailable.errors)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _http_error_response(500)
@@ -282,5 +321,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for database_error in (sa_exc.SQLAlchemyError, *DATABASE_UNAVAILABLE):
+        app.add_exception_handler(database_error, _database_error)
     # Last resort, used by Starlette's ServerErrorMiddleware if InternalErrorMiddleware is bypassed.
     app.add_exception_handler(Exception, _unexpected_error)

@@ -13,7 +13,7 @@ from flask_app.admin import init_admin
 from flask_app.commands import create_staff_command, seed_command
 from flask_app.config import Config, check_production
 from flask_app.errors import register_error_handlers
-from flask_app.extensions import configure_sqlite, db, migrate
+from flask_app.extensions import close_sessions_quietly, configure_sqlite, db, migrate
 from flask_app.logs import configure_logging, init_request_logs
 from flask_app.schemas import StrictJSONProvider
 from flask_app.views import articles, comments, docs, health, home, profiles, tags, users
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json = StrictJSONProvider(app)
 
     db.init_app(app)
+    close_sessions_quietly(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     with app.app_context():
         configure_sqlite(db.engine)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 ErrorMap = Mapping[str, list[str]]
@@ -134,6 +135,38 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int, Mapping[
     return error_response(status, {key: [message]}, headers)
 
 
+# The database refused or lost the connection, ran out of pooled connections or (SQLite) kept its
+# lock too long: nothing is wrong with the request, so the client gets a 503 it can retry.
+DATABASE_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    """A lost or refused connection, also when it surfaces as a later error (a connection that
+    died mid-query makes the rollback after it fail too, with the first error as its context)."""
+    while exc is not None:
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            return True
+        if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def handle_database_error(error: Exception) -> tuple[Response, int, Mapping[str, str]]:
+    """503 in the spec's shape for an outage (a warning: not a bug); any other error is a 500."""
+    if not is_database_outage(error):
+        return handle_unexpected_error(error)
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
+    )
+    return handle_api_error(DatabaseUnavailableError())
+
+
 def handle_unexpected_error(error: Exception) -> tuple[Response, int, Mapping[str, str]]:
     """Log the traceback, never send it."""
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -146,4 +179,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(sa_exc.SQLAlchemyError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -3,10 +3,12 @@
 import sqlite3
 from typing import Any
 
+from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints make migrations reviewable and let Alembic drop or alter them later; every
@@ -45,3 +47,21 @@ def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> N
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def close_sessions_quietly(app: Flask) -> None:
+    """End each request's session before Flask-SQLAlchemy removes it, surviving a dead connection.
+
+    Closing rolls back the open transaction. If the database went away during the request, that
+    rollback fails too, and raised from a teardown it turns an answered request into the server's
+    bare 500. The connection is thrown away instead; the pool's pre-ping replaces it.
+    Registered after `db.init_app`, so it runs first (Flask runs teardowns in reverse order).
+    """
+
+    @app.teardown_appcontext
+    def close_session(_error: BaseException | None) -> None:
+        try:
+            db.session.close()
+        except SQLAlchemyError as error:
+            app.logger.warning("discarding a broken database connection: %s", type(error).__name__)
+            db.session().invalidate()  # the request's Session itself: the scoped proxy lacks it

@@ -5,15 +5,19 @@ they raise into a response, and the Django handlers below do the same for what h
 DRF (unknown routes, crashes). Validation is 422, never DRF's 400; each field reports one message.
 """
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
 
 Errors = dict[str, list[str]]
 
@@ -72,7 +76,7 @@ class UnprocessableError(exceptions.APIException):
 
 
 class DatabaseUnavailableError(exceptions.APIException):
-    """503 from the health check."""
+    """503: the database did not answer (the health check, or any request during an outage)."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = {"database": ["is unavailable"]}
@@ -115,12 +119,22 @@ def not_found(view: object) -> exceptions.NotFound:
     return exceptions.NotFound()
 
 
+# The database refused or lost the connection (down, restarting, out of connections) or, on
+# SQLite, kept its lock too long: nothing is wrong with the request, so a 503 the client can retry.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER; None lets an unexpected error reach Django's 500 handler."""
     if isinstance(exc, RequestDataTooBig):
         # Raised lazily by Django when a view first reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
         return Response({"errors": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-    if isinstance(exc, Http404):
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning(
+            "database unavailable on %s: %s", context["request"].path, type(exc).__name__
+        )
+        exc = DatabaseUnavailableError()
+    elif isinstance(exc, Http404):
         exc = not_found(context.get("view"))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -29,6 +29,9 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 
 IMPLEMENTATIONS = ("flask", "django", "fastapi")
 
+# The managed servers' rate limits: far above what any test (or the fuzzer) sends in a minute.
+RAISED_LIMIT = "100000/minute"
+
 
 @dataclass(frozen=True)
 class Commands:
@@ -71,6 +74,9 @@ COMMANDS: dict[str, Commands] = {
             "127.0.0.1",
             "--port",
             "{port}",
+            # The app decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn's own
+            # default would believe it from 127.0.0.1.
+            "--no-proxy-headers",
         ),
     ),
 }
@@ -152,6 +158,14 @@ class LiveServer:
             APP_ENV="development",
             SEED="0",
             PYTHONUNBUFFERED="1",
+            # The rate limits stay on, raised out of the suite's reach (test_rate_limits.py
+            # starts servers of its own with small ones); the counters live in memory.
+            RATE_LIMITS_ENABLED="true",
+            RATE_LIMIT_LOGIN_ADDRESS=RAISED_LIMIT,
+            RATE_LIMIT_LOGIN_ACCOUNT=RAISED_LIMIT,
+            RATE_LIMIT_REGISTER_ADDRESS=RAISED_LIMIT,
+            REDIS_URL="",
+            TRUSTED_PROXIES="",
         )
         env.update(self.extra_env)
         return env

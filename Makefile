@@ -60,7 +60,8 @@ run-fastapi: $(STAMP) | $(DB_DIR) ## Run the FastAPI app (default port 8003)
 	@echo "FastAPI Conduit: http://127.0.0.1:$(PORT)/ (API at /api, docs at /docs, admin at /admin/; database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli seed
-	DATABASE_URL='$(DATABASE_URL)' $(BIN)/uvicorn fastapi_app.main:app --host 127.0.0.1 --port $(PORT) --no-access-log
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/uvicorn fastapi_app.main:app --host 127.0.0.1 --port $(PORT) \
+	  --no-access-log --no-proxy-headers
 
 # Production-style servers: APP_ENV=production (DEBUG off, the default SECRET_KEY refused),
 # WEB_CONCURRENCY workers (default: 2 per core + 1 for the sync servers, 1 per core for uvicorn).
@@ -88,7 +89,8 @@ serve-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
 serve-fastapi: $(STAMP) | $(DB_DIR) ## FastAPI under uvicorn workers, production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/uvicorn fastapi_app.main:app \
-	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header --no-access-log
+	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header \
+	  --no-access-log --no-proxy-headers
 
 test: test-unit test-contract ## Run every test: per-app unit tests, then the contract suite on all three
 

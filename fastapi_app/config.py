@@ -14,6 +14,13 @@ The same variable names as the Flask and Django apps:
   SQLAlchemy's own pooling (a file needs no network connections to share).
 - LOG_LEVEL (default INFO) and LOG_FORMAT (`json`, the default in every environment, or `text`
   for a person at a terminal): see logs.py.
+- RATE_LIMIT_LOGIN_ADDRESS (default `60/minute`), RATE_LIMIT_LOGIN_ACCOUNT (`10/minute`, failed
+  logins only), RATE_LIMIT_REGISTER_ADDRESS (`30/minute`): the abuse limits (throttling.py);
+  RATE_LIMITS_ENABLED=false turns them off.
+- TRUSTED_PROXIES: comma-separated addresses or networks whose X-Forwarded-For names the client
+  (default none: the peer address is the client).
+- REDIS_URL: where the limits' counters live, shared by every process (default: unset, in each
+  process's memory).
 """
 
 from collections.abc import Mapping
@@ -22,9 +29,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    IPvAnyNetwork,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -34,6 +43,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 DEFAULT_DATABASE_PATH = Path(__file__).resolve().parent.parent / "var" / "fastapi.sqlite3"
+
+# A rate is `<count>/<second|minute|hour|day>`, the notation the three apps share.
+Rate = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]+/(second|minute|hour|day)$")
+]
 
 
 class Settings(BaseSettings):
@@ -60,8 +74,15 @@ class Settings(BaseSettings):
     # Request logs and every other record (see logs.py); case-insensitive, like the other apps.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # The abuse limits (throttling.py).
+    rate_limits_enabled: bool = True
+    rate_limit_login_address: Rate = "60/minute"
+    rate_limit_login_account: Rate = "10/minute"
+    rate_limit_register_address: Rate = "30/minute"
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+    redis_url: str = ""
 
-    @field_validator("cors_allowed_origins", mode="before")
+    @field_validator("cors_allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -92,6 +92,16 @@ class UnprocessableError(APIError):
         super().__init__({field: [message]})
 
 
+class TooManyRequestsError(APIError):
+    """429: a rate limit of throttling.py is reached; try again in `retry_after` seconds."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__({"request": ["too many attempts, try again later"]})
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class DatabaseUnavailableError(APIError):
     """503: the database did not answer."""
 
@@ -168,6 +178,20 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     422: _documented(
         "Validation failed; one message per failing field.", invalid={"title": ["can't be blank"]}
     ),
+    429: {
+        **_documented(
+            "Too many attempts from this client address, or too many failed logins for this "
+            "account.",
+            too_many={"request": ["too many attempts, try again later"]},
+        ),
+        "headers": {
+            "Retry-After": {
+                "required": True,
+                "description": "Seconds until an attempt may succeed again.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    },
     503: _documented("The database does not answer.", unavailable={"database": ["is unavailable"]}),
 }
 # What can go wrong with a JSON request body, before and while it is validated.

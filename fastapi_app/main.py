@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 from uvicorn.config import STARTUP_FAILURE
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from fastapi_app.admin import create_admin
 from fastapi_app.config import ConfigurationError, Settings, get_settings
@@ -25,6 +26,7 @@ from fastapi_app.errors import (
 from fastapi_app.logs import RequestLogMiddleware, configure_logging
 from fastapi_app.routers import articles, comments, docs, health, home, profiles, tags, users
 from fastapi_app.schemas import MAX_BODY_BYTES, BodySizeLimitMiddleware
+from fastapi_app.throttling import RateLimits
 
 # The spec's tags, in its order: the document lists its operations under them.
 OPENAPI_TAGS = [
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = create_sessionmaker(engine)
     app.state.write_sessions = create_sessionmaker(engine, writes=True)
+    app.state.rate_limits = RateLimits(settings)
 
     install_error_handlers(app)
     # Middleware added last runs first: the request log wraps everything, so it sees (and
@@ -110,6 +113,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
     )
     app.add_middleware(RequestLogMiddleware)
+    if settings.trusted_proxies:
+        # request.client is the address X-Forwarded-For names when a trusted proxy sends it
+        # (servers run with uvicorn's own proxy headers off: the app decides whom to trust).
+        app.add_middleware(
+            ProxyHeadersMiddleware,
+            trusted_hosts=[str(network) for network in settings.trusted_proxies],
+        )
 
     app.include_router(home.router)
     app.include_router(docs.router)

@@ -14,11 +14,20 @@ The same variable names are used by the Django and FastAPI apps:
   pooling (a file needs no network connections to share).
 - LOG_LEVEL (default INFO) and LOG_FORMAT (`json`, the default in every environment, or `text`
   for a person at a terminal): see logs.py.
+- RATE_LIMIT_LOGIN_ADDRESS (default `60/minute`), RATE_LIMIT_LOGIN_ACCOUNT (`10/minute`, failed
+  logins only), RATE_LIMIT_REGISTER_ADDRESS (`30/minute`): the abuse limits (throttling.py);
+  RATE_LIMITS_ENABLED=false turns them off.
+- TRUSTED_PROXIES: comma-separated addresses or networks whose X-Forwarded-For names the client
+  (default none: the peer address is the client).
+- REDIS_URL: where the limits' counters live, shared by every process (default: unset, in each
+  process's memory).
 
 There are no per-environment subclasses: APP_ENV only switches the production checks on.
 """
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -83,6 +92,39 @@ def _number(env: Mapping[str, str], name: str, default: int, *, minimum: int) ->
     return value
 
 
+# A rate is `<count>/<second|minute|hour|day>`, the notation the three apps share.
+RATE = re.compile(r"[0-9]+/(second|minute|hour|day)")
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate limit such as `10/minute`; a malformed one stops the app."""
+    value = env.get(name, "").strip() or default
+    if not RATE.fullmatch(value):
+        raise ConfigurationError(f"{name} must be a rate such as {default!r} (got {value!r})")
+    return value
+
+
+def _networks(
+    env: Mapping[str, str], name: str
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated addresses or networks; a malformed one stops the app."""
+    items = [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in items]
+    except ValueError as error:
+        raise ConfigurationError(f"{name}: {error}") from None
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A boolean variable: true/false, 1/0, yes/no, on/off."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise ConfigurationError(f"{name} must be true or false (got {raw!r})")
+    return raw in {"1", "true", "yes", "on"}
+
+
 class Config:
     """Flask settings read from the environment when the app is created (not at import)."""
 
@@ -107,6 +149,14 @@ class Config:
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
         self.LOG_LEVEL = _choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS)
         self.LOG_FORMAT = _choice(env, "LOG_FORMAT", "json", LOG_FORMATS)
+        # The abuse limits (throttling.py) and Flask-Limiter's own settings.
+        self.RATE_LIMIT_LOGIN_ADDRESS = _rate(env, "RATE_LIMIT_LOGIN_ADDRESS", "60/minute")
+        self.RATE_LIMIT_LOGIN_ACCOUNT = _rate(env, "RATE_LIMIT_LOGIN_ACCOUNT", "10/minute")
+        self.RATE_LIMIT_REGISTER_ADDRESS = _rate(env, "RATE_LIMIT_REGISTER_ADDRESS", "30/minute")
+        self.TRUSTED_PROXIES = _networks(env, "TRUSTED_PROXIES")
+        self.REDIS_URL = env.get("REDIS_URL", "").strip()
+        self.RATELIMIT_ENABLED = _flag(env, "RATE_LIMITS_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # `flask seed` loads the demo data unless SEED=0.
         self.SEED = env.get("SEED", "1") != "0"
         # The admin's session cookie (Flask's signed session); the API itself never sets one.

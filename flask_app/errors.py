@@ -8,9 +8,12 @@ into a JSON response. Nothing else in the app writes an error body.
 from collections.abc import Iterable, Mapping
 
 from flask import Flask, Response, current_app, jsonify, request
+from flask_limiter import RateLimitExceeded
 from marshmallow import ValidationError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from flask_app.throttling import retry_after
 
 ErrorMap = Mapping[str, list[str]]
 
@@ -98,6 +101,7 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     405: ("method", "not allowed"),
     413: ("request", "is too large"),
     415: ("request", "must be application/json"),
+    429: ("request", "too many attempts, try again later"),
     500: ("server", "internal error"),
 }
 
@@ -167,6 +171,14 @@ def handle_database_error(error: Exception) -> tuple[Response, int, Mapping[str,
     return handle_api_error(DatabaseUnavailableError())
 
 
+def handle_rate_limit_exceeded(
+    error: RateLimitExceeded,
+) -> tuple[Response, int, Mapping[str, str]]:
+    """429 from Flask-Limiter (throttling.py), with the seconds until a retry can succeed."""
+    key, message = HTTP_ERRORS[429]
+    return error_response(429, {key: [message]}, {"Retry-After": str(retry_after())})
+
+
 def handle_unexpected_error(error: Exception) -> tuple[Response, int, Mapping[str, str]]:
     """Log the traceback, never send it."""
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -180,4 +192,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(sa_exc.SQLAlchemyError, handle_database_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limit_exceeded)
     app.register_error_handler(Exception, handle_unexpected_error)

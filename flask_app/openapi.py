@@ -177,6 +177,23 @@ ERROR_RESPONSES: dict[int, tuple[str, dict[str, Any]]] = {
             invalid={"title": ["can't be blank"]},
         ),
     ),
+    429: (
+        "TooManyRequests",
+        {
+            **_error(
+                "Too many attempts from this client address, or too many failed logins for "
+                "this account.",
+                too_many={"request": ["too many attempts, try again later"]},
+            ),
+            "headers": {
+                "Retry-After": {
+                    "required": True,
+                    "description": "Seconds until an attempt may succeed again.",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            },
+        },
+    ),
     503: (
         "ServiceUnavailable",
         _error("The database does not answer.", unavailable={"database": ["is unavailable"]}),

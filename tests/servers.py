@@ -35,6 +35,8 @@ IMPLEMENTATIONS = ("flask", "django", "fastapi")
 LOG_DIR = REPO_ROOT / "build" / "logs"
 # Every log file a server of this process wrote to, for the checks that read them all.
 SERVER_LOGS: list[Path] = []
+# The managed servers' rate limits: far above what any test (or the fuzzer) sends in a minute.
+RAISED_LIMIT = "100000/minute"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ COMMANDS: dict[str, Commands] = {
             "--port",
             "{port}",
             "--no-access-log",
+            # The app decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn's own
+            # default would believe it from 127.0.0.1.
+            "--no-proxy-headers",
         ),
     ),
 }
@@ -165,6 +170,14 @@ class LiveServer:
             # log tests read.
             LOG_LEVEL="INFO",
             LOG_FORMAT="json",
+            # The rate limits stay on, raised out of the suite's reach (test_rate_limits.py
+            # starts servers of its own with small ones); the counters live in memory.
+            RATE_LIMITS_ENABLED="true",
+            RATE_LIMIT_LOGIN_ADDRESS=RAISED_LIMIT,
+            RATE_LIMIT_LOGIN_ACCOUNT=RAISED_LIMIT,
+            RATE_LIMIT_REGISTER_ADDRESS=RAISED_LIMIT,
+            REDIS_URL="",
+            TRUSTED_PROXIES="",
         )
         env.update(self.extra_env)
         return env

@@ -91,6 +91,8 @@ DEFAULT_ERRORS: list[tuple[type[exceptions.APIException], Errors]] = [
     (exceptions.MethodNotAllowed, {"method": ["not allowed"]}),
     (exceptions.NotFound, {"route": ["not found"]}),
     (exceptions.PermissionDenied, {"request": ["forbidden"]}),
+    # A throttle of throttling.py refused the request; Retry-After says for how long.
+    (exceptions.Throttled, {"request": ["too many attempts, try again later"]}),
 ]
 TOO_LARGE: Errors = {"request": ["is too large"]}
 
@@ -141,8 +143,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if not isinstance(exc, exceptions.APIException):
         return None
 
-    # Every 401 carries the API's one challenge.
+    # Every 401 carries the API's one challenge, every 429 the seconds to wait.
     headers = {"WWW-Authenticate": "Token"} if exc.status_code == 401 else {}
+    if isinstance(exc, exceptions.Throttled):
+        headers["Retry-After"] = str(max(1, getattr(exc, "wait", None) or 1))
     # Validation failures are 422 Unprocessable Content; DRF's ValidationError says 400.
     status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):

@@ -117,14 +117,23 @@ WWW_AUTHENTICATE = OpenApiParameter(
     description="Always `Token`.",
     response=[401],
 )
+# Every 429 says when to try again (exceptions.exception_handler adds it).
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Seconds until an attempt may succeed again.",
+    response=[429],
+)
 
 
 class ConduitAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema (DEFAULT_SCHEMA_CLASS), with the API's two conventions."""
 
     def get_override_parameters(self) -> list[Any]:
-        """The operation's own parameters, and the header of its 401 response if it has one."""
-        return [*super().get_override_parameters(), WWW_AUTHENTICATE]
+        """The operation's own parameters, and the headers of its 401 and 429 responses."""
+        return [*super().get_override_parameters(), WWW_AUTHENTICATE, RETRY_AFTER]
 
     def get_auth(self) -> list[dict[str, list[str]]]:
         """Security as the spec writes it: none where no token is read, else anonymous ({}) first.
@@ -227,6 +236,10 @@ ERRORS = {
     ),
     422: error(
         "Validation failed; one message per failing field.", invalid={"title": ["can't be blank"]}
+    ),
+    429: error(
+        "Too many attempts from this client address, or too many failed logins for this account.",
+        too_many={"request": ["too many attempts, try again later"]},
     ),
     503: error("The database does not answer.", unavailable={"database": ["is unavailable"]}),
 }

@@ -1,6 +1,6 @@
 """User and Authentication: register, log in, read and update the current user."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from fastapi_app import services
 from fastapi_app.dependencies import (
@@ -20,6 +20,11 @@ from fastapi_app.schemas import (
     UserResponse,
 )
 from fastapi_app.security import create_access_token
+from fastapi_app.throttling import (
+    RateLimitsDep,
+    limit_login_by_address,
+    limit_registration_by_address,
+)
 
 router = APIRouter(tags=["User and Authentication"], route_class=StrictJSONRoute)
 
@@ -31,17 +36,20 @@ router = APIRouter(tags=["User and Authentication"], route_class=StrictJSONRoute
     summary="Existing user login",
     response_model=UserResponse,
     response_description="A user, with a token.",
-    responses=error_responses(*BODY_ERRORS, 401),
+    responses=error_responses(*BODY_ERRORS, 401, 429),
+    dependencies=[Depends(limit_login_by_address)],
 )
 async def login(
     session: ReadSessionDep,
     settings: SettingsDep,
+    limits: RateLimitsDep,
     body: LoginUserRequest,
 ) -> UserResponse:
     """Exchange email and password for the user and a fresh token."""
-    user = await services.authenticate(
-        session=session, email=body.user.email, password=body.user.password
-    )
+    async with limits.failed_logins_limited(body.user.email):
+        user = await services.authenticate(
+            session=session, email=body.user.email, password=body.user.password
+        )
     return UserResponse(user=User.with_token(user, create_access_token(user.id, settings)))
 
 
@@ -53,7 +61,8 @@ async def login(
     status_code=status.HTTP_201_CREATED,
     response_model=UserResponse,
     response_description="A user, with a token.",
-    responses=error_responses(*BODY_ERRORS, 409),
+    responses=error_responses(*BODY_ERRORS, 409, 429),
+    dependencies=[Depends(limit_registration_by_address)],
 )
 async def create_user(
     session: SessionDep,

@@ -141,3 +141,42 @@ def test_production_without_a_secret_refuses_to_start(command: list[str], exit_c
         "fastapi_app: invalid settings: SECRET_KEY must be set to a private value when "
         "APP_ENV=production (it is unset or still the development default)"
     ]
+
+
+def test_rate_limits_default_and_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = Settings()
+    assert (
+        defaults.rate_limit_login_address,
+        defaults.rate_limit_login_account,
+        defaults.rate_limit_register_address,
+    ) == ("60/minute", "10/minute", "30/minute")
+    assert defaults.rate_limits_enabled is True
+    assert (defaults.redis_url, defaults.trusted_proxies) == ("", [])
+    monkeypatch.setenv("RATE_LIMIT_LOGIN_ACCOUNT", "5/hour")
+    monkeypatch.setenv("RATE_LIMITS_ENABLED", "false")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/2")
+    monkeypatch.setenv("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
+    settings = Settings()
+    assert settings.rate_limit_login_account == "5/hour"
+    assert settings.rate_limits_enabled is False
+    assert settings.redis_url == "redis://127.0.0.1:6379/2"
+    assert [str(network) for network in settings.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RATE_LIMIT_LOGIN_ADDRESS", "60 per minute"),
+        ("RATE_LIMIT_REGISTER_ADDRESS", "ten/minute"),
+        ("RATE_LIMITS_ENABLED", "maybe"),
+        ("TRUSTED_PROXIES", "proxy.example"),
+    ],
+)
+def test_a_malformed_rate_limit_setting_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, fresh_settings: None, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        get_settings()

@@ -88,3 +88,41 @@ def test_production_starts_with_a_real_secret_and_debug_off(
     monkeypatch.setenv("FLASK_DEBUG", "1")
     app = create_app()
     assert app.debug is False
+
+
+def test_rate_limits_default_and_are_read_from_the_environment() -> None:
+    defaults = Config({})
+    assert (
+        defaults.RATE_LIMIT_LOGIN_ADDRESS,
+        defaults.RATE_LIMIT_LOGIN_ACCOUNT,
+        defaults.RATE_LIMIT_REGISTER_ADDRESS,
+    ) == ("60/minute", "10/minute", "30/minute")
+    assert defaults.RATELIMIT_ENABLED is True
+    assert defaults.RATELIMIT_STORAGE_URI == "memory://"
+    assert defaults.TRUSTED_PROXIES == []
+    config = Config(
+        {
+            "RATE_LIMIT_LOGIN_ACCOUNT": "5/hour",
+            "RATE_LIMITS_ENABLED": "false",
+            "REDIS_URL": "redis://127.0.0.1:6379/2",
+            "TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
+        }
+    )
+    assert config.RATE_LIMIT_LOGIN_ACCOUNT == "5/hour"
+    assert config.RATELIMIT_ENABLED is False
+    assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/2"
+    assert [str(network) for network in config.TRUSTED_PROXIES] == ["127.0.0.1/32", "10.0.0.0/8"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RATE_LIMIT_LOGIN_ADDRESS", "60 per minute"),
+        ("RATE_LIMIT_REGISTER_ADDRESS", "ten/minute"),
+        ("RATE_LIMITS_ENABLED", "maybe"),
+        ("TRUSTED_PROXIES", "proxy.example"),
+    ],
+)
+def test_a_malformed_rate_limit_setting_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        Config({name: value})

@@ -2,7 +2,7 @@
 
 from flask import g
 
-from flask_app import openapi, services
+from flask_app import openapi, services, throttling
 from flask_app.auth import issue_token, login_required
 from flask_app.openapi import Blueprint
 from flask_app.schemas import (
@@ -22,10 +22,12 @@ bp = Blueprint("User and Authentication", __name__)
 
 # operationId: Login
 @bp.post("/users/login")
+@throttling.limit_login_by_address
+@throttling.limit_failed_logins_by_account
 @bp.doc(
     operationId="Login",
     summary="Existing user login",
-    responses=openapi.errors(401, *openapi.BODY_ERRORS),
+    responses=openapi.errors(401, 429, *openapi.BODY_ERRORS),
 )
 @bp.arguments(LoginUserRequestSchema)
 @bp.response(200, UserResponseSchema)
@@ -37,10 +39,11 @@ def login(credentials: LoginUser) -> UserResponse:
 
 # operationId: CreateUser
 @bp.post("/users")
+@throttling.limit_registration_by_address
 @bp.doc(
     operationId="CreateUser",
     summary="Register a new user",
-    responses=openapi.errors(409, *openapi.BODY_ERRORS),
+    responses=openapi.errors(409, 429, *openapi.BODY_ERRORS),
 )
 @bp.arguments(NewUserRequestSchema)
 @bp.response(201, UserResponseSchema)

@@ -26,6 +26,12 @@ APP_VARIABLES = (
     "SEED",
     "LOG_LEVEL",
     "LOG_FORMAT",
+    "RATE_LIMITS_ENABLED",
+    "RATE_LIMIT_LOGIN_ADDRESS",
+    "RATE_LIMIT_LOGIN_ACCOUNT",
+    "RATE_LIMIT_REGISTER_ADDRESS",
+    "TRUSTED_PROXIES",
+    "REDIS_URL",
 )
 
 
@@ -113,6 +119,54 @@ class SettingsTests(SimpleTestCase):
             ("DB_CONN_MAX_AGE", "-1"),
             ("DB_CONN_MAX_AGE", "soon"),
             ("JWT_TTL_SECONDS", "0"),
+        ):
+            with (
+                self.subTest(name=name, raw=raw),
+                self.assertRaisesRegex(ImproperlyConfigured, name),
+            ):
+                load_settings(**{name: raw})
+
+    def test_rate_limits_default_and_are_read_from_the_environment(self) -> None:
+        defaults = load_settings()
+        self.assertEqual(
+            defaults.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            {
+                "login_address": "60/minute",
+                "login_account": "10/minute",
+                "register_address": "30/minute",
+            },
+        )
+        self.assertEqual(defaults.TRUSTED_PROXIES, [])
+        self.assertEqual(
+            defaults.CACHES["default"]["BACKEND"], "django.core.cache.backends.locmem.LocMemCache"
+        )
+        settings = load_settings(
+            RATE_LIMIT_LOGIN_ACCOUNT="5/hour",
+            REDIS_URL="redis://127.0.0.1:6379/2",
+            TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8",
+        )
+        self.assertEqual(
+            settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login_account"], "5/hour"
+        )
+        self.assertEqual(
+            settings.CACHES["default"],
+            {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/2",
+            },
+        )
+        self.assertEqual(
+            [str(network) for network in settings.TRUSTED_PROXIES], ["127.0.0.1/32", "10.0.0.0/8"]
+        )
+        disabled = load_settings(RATE_LIMITS_ENABLED="false")
+        self.assertEqual(set(disabled.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].values()), {None})
+
+    def test_malformed_rate_limit_settings_are_refused_by_name(self) -> None:
+        for name, raw in (
+            ("RATE_LIMIT_LOGIN_ADDRESS", "60 per minute"),
+            ("RATE_LIMIT_REGISTER_ADDRESS", "ten/minute"),
+            ("RATE_LIMITS_ENABLED", "maybe"),
+            ("TRUSTED_PROXIES", "proxy.example"),
         ):
             with (
                 self.subTest(name=name, raw=raw),

@@ -15,6 +15,11 @@ from django_app.conduit.serializers import (
     UpdateUserRequestSerializer,
     UserSerializer,
 )
+from django_app.conduit.throttling import (
+    LoginAddressThrottle,
+    RegisterAddressThrottle,
+    failed_logins_limited,
+)
 from django_app.conduit.views.base import ConduitAPIView
 
 
@@ -24,6 +29,7 @@ class UsersView(ConduitAPIView):
     # No security in the spec: an Authorization header, even a broken one, is ignored.
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [RegisterAddressThrottle]
 
     # operationId: CreateUser
     @extend_schema(
@@ -31,7 +37,7 @@ class UsersView(ConduitAPIView):
         tags=["User and Authentication"],
         summary="Register a new user",
         request=NewUserRequestSerializer,
-        responses={201: openapi.USER, **openapi.errors(409, *openapi.BODY_ERRORS)},
+        responses={201: openapi.USER, **openapi.errors(409, 429, *openapi.BODY_ERRORS)},
     )
     def post(self, request: Request) -> Response:
         """Register an account; answers with a fresh token."""
@@ -48,6 +54,7 @@ class LoginView(ConduitAPIView):
     # No security in the spec: an Authorization header, even a broken one, is ignored.
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginAddressThrottle]
 
     # operationId: Login
     @extend_schema(
@@ -55,13 +62,14 @@ class LoginView(ConduitAPIView):
         tags=["User and Authentication"],
         summary="Existing user login",
         request=LoginUserRequestSerializer,
-        responses={200: openapi.USER, **openapi.errors(401, *openapi.BODY_ERRORS)},
+        responses={200: openapi.USER, **openapi.errors(401, 429, *openapi.BODY_ERRORS)},
     )
     def post(self, request: Request) -> Response:
         """Exchange email and password for a fresh token."""
         serializer = LoginUserRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
-        user = services.authenticate(**serializer.validated_data)
+        with failed_logins_limited(self, request, serializer.validated_data["email"]):
+            user = services.authenticate(**serializer.validated_data)
         return Response({"user": UserSerializer(user, context={"token": issue_token(user)}).data})
 
 

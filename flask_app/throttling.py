@@ -1,0 +1,90 @@
+"""Abuse limits: Login and CreateUser rate limited per client address, failed logins per account.
+
+Flask-Limiter counts, in process memory or in Redis when REDIS_URL is set (config.py sets its
+storage), over a moving window. The limits are read from the config on each request, so the
+settings (and tests) decide them; a breach raises Flask-Limiter's RateLimitExceeded, which
+errors.py answers with the spec's 429.
+"""
+
+import hashlib
+import ipaddress
+import math
+import time
+from collections.abc import Sequence
+
+from flask import Response, current_app, request
+from flask_limiter import Limiter
+
+TrustedProxies = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+
+
+def forwarded_client(peer: str, forwarded_for: str, trusted: TrustedProxies) -> str:
+    """The client behind trusted proxies: the peer itself unless it is trusted, else the
+    right-most X-Forwarded-For address that is not (each proxy appends the one it saw)."""
+    address = peer
+    hops = [hop.strip() for hop in forwarded_for.split(",")] if forwarded_for else []
+    while _is_trusted(address, trusted) and hops:
+        address = hops.pop()
+    return address
+
+
+def _is_trusted(address: str, trusted: TrustedProxies) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_address() -> str:
+    """The key of the per-address limits (TRUSTED_PROXIES says whose X-Forwarded-For counts)."""
+    return forwarded_client(
+        request.remote_addr or "",
+        ",".join(request.headers.getlist("X-Forwarded-For")),
+        current_app.config["TRUSTED_PROXIES"],
+    )
+
+
+def login_account() -> str:
+    """The key of the per-account limit: the email of the login body, trimmed and lowercased,
+    hashed (a key of fixed length, and no email in the storage or in Flask-Limiter's log)."""
+    body = request.get_json(silent=True)
+    user = body.get("user") if isinstance(body, dict) else None
+    email = user.get("email") if isinstance(user, dict) else None
+    if not isinstance(email, str):
+        return ""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def _no_account() -> bool:
+    """A body without an email string is for validation to refuse; no account to count."""
+    return not login_account()
+
+
+def _login_failed(response: Response) -> bool:
+    """Only wrong credentials count against an account, never a successful login."""
+    return response.status_code == 401
+
+
+def retry_after() -> int:
+    """Whole seconds until the breached limit's window lets an attempt through again."""
+    breached = limiter.current_limit
+    # The window's own reset time: RequestLimit.reset_at rounds it up to the next second.
+    reset_at = breached.window.reset_time if breached else time.time() + 1
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+limiter = Limiter(key_func=client_address, strategy="moving-window")
+
+limit_login_by_address = limiter.limit(
+    lambda: str(current_app.config["RATE_LIMIT_LOGIN_ADDRESS"]), key_func=client_address
+)
+limit_failed_logins_by_account = limiter.limit(
+    lambda: str(current_app.config["RATE_LIMIT_LOGIN_ACCOUNT"]),
+    key_func=login_account,
+    exempt_when=_no_account,
+    deduct_when=_login_failed,
+)
+limit_registration_by_address = limiter.limit(
+    lambda: str(current_app.config["RATE_LIMIT_REGISTER_ADDRESS"]), key_func=client_address
+)

@@ -360,7 +360,7 @@ def test_current_user_returns_the_presented_token(api: ApiClient) -> None:
 
 
 @pytest.mark.operation("Login")
-@pytest.mark.parametrize("typed", ["upper", "lower", "swapped"])
+@pytest.mark.parametrize("typed", ["upper", "lower", "swapcase"])
 def test_login_matches_the_email_regardless_of_case(api: ApiClient, typed: str) -> None:
     user = api.register(email=f"{unique('Jake')}@Example.com")
     email = getattr(user.email, typed)()

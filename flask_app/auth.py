@@ -111,12 +111,12 @@ def _user_from_token(token: str) -> User:
         raise UnauthorizedError("is invalid") from None
     user_id = parse_id(claims["sub"])
     user = db.session.get(User, user_id) if user_id is not None else None
-    if user is None or not _stamp_matches(claims["pwv"], user):
+    if user is None or not stamp_matches(claims["pwv"], user):
         raise UnauthorizedError("is invalid")
     return user
 
 
-def _stamp_matches(claim: object, user: User) -> bool:
+def stamp_matches(claim: object, user: User) -> bool:
     """Whether a token's `pwv` claim is the user's current password stamp (constant time)."""
     return hmac.compare_digest(str(claim).encode(), password_stamp(user).encode())
 

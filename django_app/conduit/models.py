@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Self
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -124,6 +126,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.username
+
+    def validate_unique(self, exclude: Collection[str] | None = None) -> None:
+        """Model validation (the admin's forms) checks the keys with their fields, so another
+        spelling of a taken name is an error on the form's field, not an IntegrityError."""
+        self.username_key = canonical_username(self.username)
+        self.email_key = canonical_email(self.email)
+        excluded = set(exclude or ())
+        excluded -= {f"{field}_key" for field in ("username", "email") if field not in excluded}
+        try:
+            super().validate_unique(exclude=excluded)
+        except ValidationError as error:
+            errors = error.message_dict
+            for field in ("username", "email"):
+                if f"{field}_key" in errors:
+                    del errors[f"{field}_key"]
+                    errors.setdefault(field, [f"A user with that {field} already exists."])
+            raise ValidationError(errors) from None
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Set the keys from the username and email first, whoever saves (API, admin, seed)."""

@@ -1235,6 +1235,7 @@ def test_unknown_filter_value_gives_an_empty_list(api: ApiClient, key: str) -> N
 
 @pytest.mark.operation("GetArticles")
 def test_filters_match_exactly(api: ApiClient) -> None:
+    """Tags exactly; usernames by their key (another case finds them, see the spelling test)."""
     author = api.register()
     tag = f"exact-{uid()}"
     create(api, author, tagList=[tag])
@@ -1242,7 +1243,7 @@ def test_filters_match_exactly(api: ApiClient) -> None:
         {"tag": tag[:-1]},
         {"tag": tag.upper()},
         {"author": author.username[:-1]},
-        {"author": author.username.upper()},
+        {"favorited": author.username},
     ):
         assert listing(api, **params)["articlesCount"] == 0, params
 

@@ -16,11 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fastapi_app.config import Settings
 from fastapi_app.errors import UnauthorizedError
 from fastapi_app.models import User
-from fastapi_app.security import (
-    TokenExpiredError,
-    TokenInvalidError,
-    decode_access_token,
-)
+from fastapi_app.security import TokenInvalidError, decode_access_token, stamp_matches
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -84,19 +80,18 @@ async def get_optional_user(
     token: Annotated[str | None, Depends(get_token)],
     settings: SettingsDep,
 ) -> User | None:
-    """The caller, or None for an anonymous request. A token that is present but bad is a 401,
+    """The caller, or None for an anonymous request. A token that is present but bad (expired,
+    forged, naming no user, issued before a password change) is the one 401 "is invalid",
     never a silent downgrade to anonymous. The caller's id stays in the request's state for
     the request log (logs.py)."""
     if token is None:
         return None
     try:
-        user_id = decode_access_token(token, settings)
-    except TokenExpiredError:
-        raise UnauthorizedError("has expired") from None
+        claims = decode_access_token(token, settings)
     except TokenInvalidError:
         raise UnauthorizedError("is invalid") from None
-    user = await session.get(User, user_id)
-    if user is None:
+    user = await session.get(User, claims.user_id)
+    if user is None or not stamp_matches(claims, user, settings):
         raise UnauthorizedError("is invalid")
     request.state.user_id = user.id
     return user

@@ -37,7 +37,7 @@ class APIError(Exception):
 
 
 class UnauthorizedError(APIError):
-    """401 for a missing, invalid or expired token (`{"token": [reason]}`)."""
+    """401 for a missing or bad token (`{"token": ["is missing"]}` or `["is invalid"]`)."""
 
     status_code = 401
     headers = {"WWW-Authenticate": "Token"}
@@ -144,10 +144,10 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     400: _documented("The body is not valid JSON.", invalid={"request": ["is not valid JSON"]}),
     401: {
         **_documented(
-            "Missing, invalid or expired token, or wrong credentials at login.",
+            "Missing or bad token (`is invalid`, whatever the reason), or wrong credentials at"
+            " login.",
             missing={"token": ["is missing"]},
             invalid={"token": ["is invalid"]},
-            expired={"token": ["has expired"]},
             credentials={"credentials": ["invalid"]},
         ),
         "headers": {

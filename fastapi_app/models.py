@@ -6,6 +6,7 @@ so a list costs the same number of queries whatever its length.
 """
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -20,7 +21,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 
 from fastapi_app.db import Base
 
@@ -40,6 +41,38 @@ def is_storable_text(value: str) -> bool:
     it match no row, so services answer them without asking the database.
     """
     return UNSTORABLE.search(value) is None
+
+
+# Default-ignorable code points that are not format characters (category Cf, refused as a
+# whole): the Hangul fillers and the combining grapheme joiner, letters or marks no one sees.
+INVISIBLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0]")
+
+# The longest a key can grow: NFKC turns one character into up to 18 (U+FDFA), case folding
+# into up to 3 (U+0390); the keys of the longest username and email must still fit.
+USERNAME_KEY_LENGTH = 64 * 18
+EMAIL_KEY_LENGTH = 254 * 3
+
+
+def has_invisible_characters(value: str) -> bool:
+    """Whether `value` holds a character a reader cannot see (a zero-width space, a joiner, a
+    byte order mark, a Hangul filler...): two such names would look the same, so usernames
+    may not hold one."""
+    if INVISIBLE.search(value):
+        return True
+    return any(unicodedata.category(char) == "Cf" for char in value)
+
+
+def canonical_username(username: str) -> str:
+    """The key two usernames share when a reader would take them for one name: the NFKC case
+    fold (`MASS`, `mass` and `mass` in full-width letters are `mass`; composed and decomposed
+    accents agree). Unique in the database; profiles and filters are looked up by it."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+
+
+def canonical_email(email: str) -> str:
+    """The key two emails share when they differ only in case (case folding); unique in the
+    database, and what Login matches. The email itself is kept as typed."""
+    return email.casefold()
 
 
 def utcnow() -> datetime:
@@ -64,6 +97,10 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # canonical_username(username) and canonical_email(email), kept in step by _fill_keys:
+    # uniqueness and lookups go through these, so spellings of one name are one account.
+    username_key: Mapped[str] = mapped_column(String(USERNAME_KEY_LENGTH), unique=True)
+    email_key: Mapped[str] = mapped_column(String(EMAIL_KEY_LENGTH), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     bio: Mapped[str | None] = mapped_column(String(1000))
     image: Mapped[str | None] = mapped_column(String(2048))
@@ -71,6 +108,15 @@ class User(Base):
 
     # Whether the viewer of a request follows this user; set per query by services.
     following: Mapped[bool] = query_expression()
+
+    @validates("username", "email")
+    def _fill_keys(self, field: str, value: str) -> str:
+        """Set the key of a username or email whenever the value is set, by whatever code."""
+        if field == "username":
+            self.username_key = canonical_username(value)
+        else:
+            self.email_key = canonical_email(value)
+        return value
 
 
 class Follow(Base):

@@ -161,6 +161,14 @@ def _storable(value: object, handler: ValidatorFunctionWrapHandler) -> object:
     return handler(value)
 
 
+def _visible(value: str) -> str:
+    """A string holding an invisible character (a zero-width space, a Hangul filler...) "is
+    invalid": a format rule, checked after the pattern."""
+    if models.has_invisible_characters(value):
+        raise PydanticCustomError("invisible", "is invalid")
+    return value
+
+
 def _empty_to_none(value: str | None) -> str | None:
     return value or None
 
@@ -175,6 +183,7 @@ class Text:
     stored (passwords and article bodies are kept as sent, but whitespace-only still counts as
     blank). With `blank_as_none`, null or a blank value is stored as None instead of being
     refused (bio, image). Patterns use Python's `re`, so the three apps agree on `\w` and `\s`.
+    With `visible`, a value holding an invisible character fails the format rule too (usernames).
     """
 
     max_length: int | None = None
@@ -182,6 +191,7 @@ class Text:
     strip: bool = True
     pattern: str | None = None
     blank_as_none: bool = False
+    visible: bool = False
     blank: str = "can't be blank"
 
     def _refuse_blank(self, value: object) -> object:
@@ -201,12 +211,15 @@ class Text:
         # Validators listed later run first: the blank check sees the raw JSON value, and
         # _storable wraps the type and length rules listed before it.
         rules: Any
+        checked: Any = Annotated[StrictStr, constraints]
+        if self.visible:
+            checked = Annotated[checked, AfterValidator(_visible)]
         if self.blank_as_none:
-            text = Annotated[StrictStr, constraints, WrapValidator(_storable)]
+            text = Annotated[checked, WrapValidator(_storable)]
             rules = Annotated[text | None, AfterValidator(_empty_to_none)]
         else:
             blank = BeforeValidator(self._refuse_blank)
-            rules = Annotated[StrictStr, constraints, WrapValidator(_storable), blank]
+            rules = Annotated[checked, WrapValidator(_storable), blank]
         return handler.generate_schema(rules)
 
 
@@ -269,7 +282,7 @@ class LoginUser(RequestModel):
 class NewUser(RequestModel):
     """CreateUser body."""
 
-    username: Annotated[str, Text(max_length=64, pattern=USERNAME_PATTERN)]
+    username: Annotated[str, Text(max_length=64, pattern=USERNAME_PATTERN, visible=True)]
     email: Annotated[str, Text(max_length=254, pattern=EMAIL_PATTERN)]
     password: Annotated[str, Text(strip=False, min_length=8, max_length=128)]
 
@@ -281,7 +294,9 @@ class UpdateUser(RequestModel):
     `model_dump(exclude_unset=True)` gives the changes."""
 
     email: Annotated[str | None, Text(max_length=254, pattern=EMAIL_PATTERN)] = None
-    username: Annotated[str | None, Text(max_length=64, pattern=USERNAME_PATTERN)] = None
+    username: Annotated[str | None, Text(max_length=64, pattern=USERNAME_PATTERN, visible=True)] = (
+        None
+    )
     password: Annotated[str | None, Text(strip=False, min_length=8, max_length=128)] = None
     bio: Annotated[str | None, Text(max_length=1000, blank_as_none=True)] = None
     image: Annotated[str | None, Text(max_length=2048, blank_as_none=True)] = None
@@ -408,6 +423,7 @@ _VALIDATION_MESSAGES: dict[str, tuple[int, str | None]] = {
     "too_many_tags": (_LENGTH, None),
     "string_pattern_mismatch": (_FORMAT, "is invalid"),
     "unstorable": (_FORMAT, None),
+    "invisible": (_FORMAT, None),
 }
 
 

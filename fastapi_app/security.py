@@ -1,7 +1,15 @@
-"""Passwords (argon2, hashed in a worker thread) and access tokens (PyJWT, HS256)."""
+"""Passwords (argon2, hashed in a worker thread) and access tokens (PyJWT, HS256).
 
+Tokens carry exactly the claims sub/iat/exp/pwv, pwv being the password stamp: a password
+change makes every earlier token stale. dependencies.py turns any failure into the one 401
+"is invalid", whatever the reason (expired, forged, stale, unknown user).
+"""
+
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import NamedTuple
 
 import jwt
 from argon2 import PasswordHasher
@@ -9,21 +17,27 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.concurrency import run_in_threadpool
 
 from fastapi_app.config import Settings
+from fastapi_app.models import User
 from fastapi_app.schemas import parse_id
 
 JWT_ALGORITHM = "HS256"
+CLAIMS = ["sub", "iat", "exp", "pwv"]
 
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane), the same in all three
 # apps; argon2-cffi's default (64 MiB, 3 passes, 4 lanes) costs several times more CPU per login.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 
-class TokenExpiredError(Exception):
-    """The token was valid once but its `exp` has passed."""
-
-
 class TokenInvalidError(Exception):
-    """The token is malformed, forged, unsigned (alg none) or lacks a required claim."""
+    """The token is malformed, forged, unsigned (alg none), signed with another algorithm,
+    expired or lacks a required claim."""
+
+
+class TokenClaims(NamedTuple):
+    """What a verified token says: whose it is and the password stamp it was issued under."""
+
+    user_id: int
+    password_stamp: str
 
 
 async def hash_password(password: str) -> str:
@@ -54,29 +68,47 @@ def _dummy_hash() -> str:
     return _hasher.hash("no account has this password")
 
 
-def create_access_token(user_id: int, settings: Settings) -> str:
-    """Sign a token with exactly the claims sub (user id as a string), iat and exp."""
+def password_stamp(user: User, settings: Settings) -> str:
+    """The token claim `pwv`: an HMAC of the user's password hash under the secret key. Every
+    password change stores a new hash (a new salt, even for the same password), so it changes
+    the stamp and the tokens issued before stop matching, exactly, with no clock involved."""
+    key = settings.secret_key.encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def create_access_token(user: User, settings: Settings) -> str:
+    """Sign a token with exactly the claims sub (user id as a string), iat, exp and pwv: valid
+    for JWT_TTL_SECONDS and until the password changes."""
     issued_at = datetime.now(UTC)
     expires_at = issued_at + timedelta(seconds=settings.jwt_ttl_seconds)
-    claims = {"sub": str(user_id), "iat": issued_at, "exp": expires_at}
+    claims = {
+        "sub": str(user.id),
+        "iat": issued_at,
+        "exp": expires_at,
+        "pwv": password_stamp(user, settings),
+    }
     return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
 
 
-def decode_access_token(token: str, settings: Settings) -> int:
-    """Return the user id in a token signed by us with HS256, or raise TokenExpiredError /
-    TokenInvalidError."""
+def decode_access_token(token: str, settings: Settings) -> TokenClaims:
+    """The claims of a token signed by us with HS256 (and no other algorithm) that has not
+    expired, or TokenInvalidError."""
     try:
         claims = jwt.decode(
             token,
             settings.secret_key,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "iat", "exp"]},
+            options={"require": CLAIMS},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise TokenExpiredError from exc
-    except jwt.InvalidTokenError as exc:
+    except jwt.InvalidTokenError as exc:  # ExpiredSignatureError included
         raise TokenInvalidError from exc
     user_id = parse_id(claims["sub"])
     if user_id is None:
         raise TokenInvalidError
-    return user_id
+    return TokenClaims(user_id=user_id, password_stamp=str(claims["pwv"]))
+
+
+def stamp_matches(claims: TokenClaims, user: User, settings: Settings) -> bool:
+    """Whether the token was issued under the user's current password (constant time)."""
+    current = password_stamp(user, settings)
+    return hmac.compare_digest(claims.password_stamp.encode(), current.encode())

@@ -38,6 +38,8 @@ from fastapi_app.models import (
     Tag,
     User,
     article_tags,
+    canonical_email,
+    canonical_username,
     is_storable_text,
     utcnow,
 )
@@ -58,6 +60,11 @@ def _equals(column: QueryableAttribute[str], value: str) -> ColumnElement[bool]:
     return column == value if is_storable_text(value) else false()
 
 
+def _named(username: str) -> ColumnElement[bool]:
+    """SQL for "this User row is `username`", in whichever spelling it is given (its key)."""
+    return _equals(User.username_key, canonical_username(username))
+
+
 # --- users -----------------------------------------------------------------------------------
 
 
@@ -68,23 +75,26 @@ async def _taken_fields(
     email: str | None,
     user_id: int | None,
 ) -> list[str]:
-    """Which of `username` / `email` another account already uses ("username" first)."""
+    """Which of `username` / `email` another account already uses, in any spelling that has the
+    same key ("username" first)."""
+    username_key = canonical_username(username) if username is not None else None
+    email_key = canonical_email(email) if email is not None else None
     conditions = []
-    if username is not None:
-        conditions.append(User.username == username)
-    if email is not None:
-        conditions.append(User.email == email)
+    if username_key is not None:
+        conditions.append(User.username_key == username_key)
+    if email_key is not None:
+        conditions.append(User.email_key == email_key)
     if not conditions:
         return []
-    query = select(User.username, User.email).where(or_(*conditions))
+    query = select(User.username_key, User.email_key).where(or_(*conditions))
     if user_id is not None:
         query = query.where(User.id != user_id)
     result = await session.execute(query)
     rows = result.all()
     taken = []
-    if username is not None and any(row.username == username for row in rows):
+    if username_key is not None and any(row.username_key == username_key for row in rows):
         taken.append("username")
-    if email is not None and any(row.email == email for row in rows):
+    if email_key is not None and any(row.email_key == email_key for row in rows):
         taken.append("email")
     return taken
 
@@ -120,8 +130,9 @@ async def register_user(*, session: AsyncSession, username: str, email: str, pas
 
 
 async def authenticate(*, session: AsyncSession, email: str, password: str) -> User:
-    """The account with these credentials; one 401 for an unknown email or a wrong password."""
-    user = await session.scalar(select(User).where(User.email == email))
+    """The account with these credentials (the email in any case); one 401 for an unknown email
+    or a wrong password."""
+    user = await session.scalar(select(User).where(User.email_key == canonical_email(email)))
     # The check runs (on a stand-in hash) even for an unknown email, so timing does not tell.
     if not await verify_password(user.password_hash if user else None, password) or user is None:
         raise InvalidCredentialsError()
@@ -157,7 +168,7 @@ def _following(viewer_id: int | None) -> ColumnElement[bool]:
 
 
 async def _user_id(session: AsyncSession, username: str) -> int:
-    user_id = await session.scalar(select(User.id).where(_equals(User.username, username)))
+    user_id = await session.scalar(select(User.id).where(_named(username)))
     if user_id is None:
         raise NotFoundError("profile")
     return user_id
@@ -166,7 +177,7 @@ async def _user_id(session: AsyncSession, username: str) -> int:
 async def _load_profile(session: AsyncSession, *, viewer_id: int | None, username: str) -> User:
     query = (
         select(User)
-        .where(_equals(User.username, username))
+        .where(_named(username))
         .options(with_expression(User.following, _following(viewer_id)))
         # The user may already sit in the session (the viewer): reload its flag anyway.
         .execution_options(populate_existing=True)
@@ -186,7 +197,8 @@ async def _commit_ignoring_duplicate(session: AsyncSession) -> None:
 
 
 async def get_profile(*, session: AsyncSession, viewer: User | None, username: str) -> User:
-    """The user named `username`, with `following` relative to the viewer."""
+    """The user named `username` (in any spelling of it), with `following` relative to the
+    viewer."""
     return await _load_profile(session, viewer_id=viewer.id if viewer else None, username=username)
 
 
@@ -341,10 +353,10 @@ async def list_articles(
         tagged = select(article_tags.c.article_id).join(Tag).where(_equals(Tag.name, tag))
         filters.append(Article.id.in_(tagged))
     if author is not None:
-        written = select(User.id).where(_equals(User.username, author))
+        written = select(User.id).where(_named(author))
         filters.append(Article.author_id.in_(written))
     if favorited is not None:
-        fans = select(Favorite.article_id).join(User).where(_equals(User.username, favorited))
+        fans = select(Favorite.article_id).join(User).where(_named(favorited))
         filters.append(Article.id.in_(fans))
     viewer_id = viewer.id if viewer else None
     return await _paginate(

@@ -1,11 +1,16 @@
 """Token to user: passwords (argon2), JWT issuing and checking, and the decorators that set
 `g.current_user`.
 
-`Authorization: Token <jwt>` (or `Bearer <jwt>`), HS256 only, claims exactly sub/iat/exp.
-A missing header is "is missing"; a header that is present but wrong is always a 401, even on
-endpoints where authentication is optional, so a client never silently becomes anonymous.
+`Authorization: Token <jwt>` (or `Bearer <jwt>`), HS256 only, claims exactly sub/iat/exp/pwv,
+pwv being the password stamp: a password change makes every earlier token stale. A missing
+header is "is missing"; a header that is present but wrong is always a 401, even on endpoints
+where authentication is optional, so a client never silently becomes anonymous. Every wrong
+token is "is invalid", whatever the reason (expired, forged, stale, unknown user): the body
+tells a holder of a stolen or old token nothing more.
 """
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
@@ -22,6 +27,7 @@ from flask_app.models import User
 from flask_app.schemas import parse_id
 
 ALGORITHM = "HS256"
+CLAIMS = ["sub", "iat", "exp", "pwv"]
 SCHEMES = {"token", "bearer"}
 
 P = ParamSpec("P")
@@ -59,13 +65,23 @@ def _dummy_hash() -> str:
     return _hasher.hash("no account has this password")
 
 
+def password_stamp(user: User) -> str:
+    """The token claim `pwv`: an HMAC of the user's password hash under SECRET_KEY. Every
+    password change stores a new hash (a new salt, even for the same password), so it changes
+    the stamp and the tokens issued before stop matching, exactly, with no clock involved."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()
+
+
 def issue_token(user: User) -> str:
-    """A fresh signed token for `user`, valid for JWT_TTL_SECONDS."""
+    """A fresh signed token for `user`, valid for JWT_TTL_SECONDS and until the password
+    changes."""
     now = datetime.now(UTC)
     claims = {
         "sub": str(user.id),
         "iat": now,
         "exp": now + timedelta(seconds=current_app.config["JWT_TTL_SECONDS"]),
+        "pwv": password_stamp(user),
     }
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
 
@@ -82,23 +98,27 @@ def _token_from_header() -> str | None:
 
 
 def _user_from_token(token: str) -> User:
-    """Verify the token and load its user; any failure is a 401 with the reason."""
+    """Verify the token (signature, algorithm, expiry, claims) and load its user, whose password
+    must not have changed since; any failure is the one 401 "is invalid"."""
     try:
         claims = jwt.decode(
             token,
             current_app.config["SECRET_KEY"],
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "iat", "exp"]},
+            options={"require": CLAIMS},
         )
-    except jwt.ExpiredSignatureError:
-        raise UnauthorizedError("has expired") from None
-    except jwt.InvalidTokenError:
+    except jwt.InvalidTokenError:  # ExpiredSignatureError included
         raise UnauthorizedError("is invalid") from None
     user_id = parse_id(claims["sub"])
     user = db.session.get(User, user_id) if user_id is not None else None
-    if user is None:
+    if user is None or not stamp_matches(claims["pwv"], user):
         raise UnauthorizedError("is invalid")
     return user
+
+
+def stamp_matches(claim: object, user: User) -> bool:
+    """Whether a token's `pwv` claim is the user's current password stamp (constant time)."""
+    return hmac.compare_digest(str(claim).encode(), password_stamp(user).encode())
 
 
 def _authenticate(*, required: bool) -> None:

@@ -30,7 +30,7 @@ class APIError(Exception):
 
 
 class UnauthorizedError(APIError):
-    """401 for a missing, invalid or expired token (`{"token": [reason]}`)."""
+    """401 for a missing or bad token (`{"token": ["is missing"]}` or `["is invalid"]`)."""
 
     status_code = 401
     headers = {"WWW-Authenticate": "Token"}

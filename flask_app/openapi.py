@@ -123,10 +123,10 @@ ERROR_RESPONSES: dict[int, tuple[str, dict[str, Any]]] = {
         "Unauthorized",
         {
             **_error(
-                "Missing, invalid or expired token, or wrong credentials at login.",
+                "Missing or bad token (`is invalid`, whatever the reason), or wrong credentials at"
+                " login.",
                 missing={"token": ["is missing"]},
                 invalid={"token": ["is invalid"]},
-                expired={"token": ["has expired"]},
                 credentials={"credentials": ["invalid"]},
             ),
             "headers": {

@@ -24,7 +24,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import UnsupportedMediaType
 
-from flask_app.models import MAX_ID, User, is_storable_text
+from flask_app.models import MAX_ID, User, has_invisible_characters, is_storable_text
 
 BLANK = "can't be blank"
 NOT_AN_OBJECT = "must be an object"
@@ -137,7 +137,8 @@ class Text(fields.String):
     characters and lone surrogates out of the database lives here once. `strip` trims the
     value that is checked and stored (passwords and article bodies are kept as sent, but
     whitespace-only still counts as blank). With `blank_as_none`, a blank value is stored as
-    None instead of being rejected (bio, image).
+    None instead of being rejected (bio, image). With `visible`, a value holding an invisible
+    character fails the format rule too (usernames).
     """
 
     default_error_messages = {
@@ -158,6 +159,7 @@ class Text(fields.String):
         strip: bool = True,
         pattern: re.Pattern[str] | None = None,
         blank_as_none: bool = False,
+        visible: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -166,6 +168,7 @@ class Text(fields.String):
         self.strip = strip
         self.pattern = pattern
         self.blank_as_none = blank_as_none
+        self.visible = visible
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
@@ -182,6 +185,8 @@ class Text(fields.String):
         if not is_storable_text(text):
             raise self.make_error("format")
         if self.pattern is not None and not self.pattern.fullmatch(text):
+            raise self.make_error("format")
+        if self.visible and has_invisible_characters(text):
             raise self.make_error("format")
         return text
 
@@ -293,7 +298,7 @@ class EnvelopeSchema(Schema):
 class NewUserSchema(InputSchema):
     """The spec's NewUser."""
 
-    username = Text(required=True, max_length=64, pattern=USERNAME_PATTERN)
+    username = Text(required=True, max_length=64, pattern=USERNAME_PATTERN, visible=True)
     email = Text(required=True, max_length=254, pattern=EMAIL_PATTERN)
     password = Text(
         required=True, strip=False, min_length=8, max_length=128, metadata={"format": "password"}
@@ -323,7 +328,7 @@ class LoginUserRequestSchema(EnvelopeSchema):
 class UpdateUserSchema(InputSchema):
     """The spec's UpdateUser: every field optional; bio and image may be cleared."""
 
-    username = Text(max_length=64, pattern=USERNAME_PATTERN)
+    username = Text(max_length=64, pattern=USERNAME_PATTERN, visible=True)
     email = Text(max_length=254, pattern=EMAIL_PATTERN)
     password = Text(strip=False, min_length=8, max_length=128, metadata={"format": "password"})
     bio = Text(allow_none=True, blank_as_none=True, max_length=1000)

@@ -37,6 +37,8 @@ from flask_app.models import (
     Tag,
     User,
     article_tags,
+    canonical_email,
+    canonical_username,
     is_storable_text,
     utcnow,
 )
@@ -56,6 +58,11 @@ def _equals(column: QueryableAttribute[str], value: str) -> ColumnElement[bool]:
     return column == value if is_storable_text(value) else false()
 
 
+def _named(username: str) -> ColumnElement[bool]:
+    """SQL for "this User row is `username`", in whichever spelling it is given (its key)."""
+    return _equals(User.username_key, canonical_username(username))
+
+
 # --- users -----------------------------------------------------------------------------------
 
 
@@ -65,23 +72,26 @@ def _taken_fields(
     email: str | None,
     user_id: int | None,
 ) -> list[str]:
-    """Which of `username` / `email` another account already uses ("username" first)."""
+    """Which of `username` / `email` another account already uses, in any spelling that has the
+    same key ("username" first)."""
+    username_key = canonical_username(username) if username is not None else None
+    email_key = canonical_email(email) if email is not None else None
     conditions = []
-    if username is not None:
-        conditions.append(User.username == username)
-    if email is not None:
-        conditions.append(User.email == email)
+    if username_key is not None:
+        conditions.append(User.username_key == username_key)
+    if email_key is not None:
+        conditions.append(User.email_key == email_key)
     if not conditions:
         return []
-    query = select(User.username, User.email).where(or_(*conditions))
+    query = select(User.username_key, User.email_key).where(or_(*conditions))
     if user_id is not None:
         query = query.where(User.id != user_id)
     result = db.session.execute(query)
     rows = result.all()
     taken = []
-    if username is not None and any(row.username == username for row in rows):
+    if username_key is not None and any(row.username_key == username_key for row in rows):
         taken.append("username")
-    if email is not None and any(row.email == email for row in rows):
+    if email_key is not None and any(row.email_key == email_key for row in rows):
         taken.append("email")
     return taken
 
@@ -116,8 +126,9 @@ def register_user(*, username: str, email: str, password: str) -> User:
 
 
 def authenticate(*, email: str, password: str) -> User:
-    """The account with these credentials; one 401 for an unknown email or a wrong password."""
-    user = db.session.scalar(select(User).where(User.email == email))
+    """The account with these credentials (the email in any case); one 401 for an unknown email
+    or a wrong password."""
+    user = db.session.scalar(select(User).where(User.email_key == canonical_email(email)))
     # The check runs (on a stand-in hash) even for an unknown email, so timing does not tell.
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise InvalidCredentialsError()
@@ -153,7 +164,7 @@ def _following(viewer_id: int | None) -> ColumnElement[bool]:
 
 
 def _user_id(username: str) -> int:
-    user_id = db.session.scalar(select(User.id).where(_equals(User.username, username)))
+    user_id = db.session.scalar(select(User.id).where(_named(username)))
     if user_id is None:
         raise NotFoundError("profile")
     return user_id
@@ -162,7 +173,7 @@ def _user_id(username: str) -> int:
 def _load_profile(*, viewer_id: int | None, username: str) -> User:
     query = (
         select(User)
-        .where(_equals(User.username, username))
+        .where(_named(username))
         .options(with_expression(User.following, _following(viewer_id)))
         # The user may already sit in the session (the viewer): reload its flag anyway.
         .execution_options(populate_existing=True)
@@ -182,7 +193,8 @@ def _commit_ignoring_duplicate() -> None:
 
 
 def get_profile(*, viewer: User | None, username: str) -> User:
-    """The user named `username`, with `following` relative to the viewer."""
+    """The user named `username` (in any spelling of it), with `following` relative to the
+    viewer."""
     return _load_profile(viewer_id=viewer.id if viewer else None, username=username)
 
 
@@ -334,10 +346,10 @@ def list_articles(
         tagged = select(article_tags.c.article_id).join(Tag).where(_equals(Tag.name, tag))
         filters.append(Article.id.in_(tagged))
     if author is not None:
-        written = select(User.id).where(_equals(User.username, author))
+        written = select(User.id).where(_named(author))
         filters.append(Article.author_id.in_(written))
     if favorited is not None:
-        fans = select(Favorite.article_id).join(User).where(_equals(User.username, favorited))
+        fans = select(Favorite.article_id).join(User).where(_named(favorited))
         filters.append(Article.id.in_(fans))
     viewer_id = viewer.id if viewer else None
     return _paginate(

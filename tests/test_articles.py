@@ -94,10 +94,12 @@ def update(api: ApiClient, user: RegisteredUser, slug: str, **fields: Any) -> An
 
 
 def expired_token(secret_key: str, token: str) -> str:
-    """A correctly signed token for the same user that expired an hour ago."""
-    sub = jwt.decode(token, options={"verify_signature": False})["sub"]
+    """A correctly signed token for the same user (every claim of `token`) that expired an hour
+    ago."""
+    claims = jwt.decode(token, options={"verify_signature": False})
     past = int(time.time()) - 7200
-    return jwt.encode({"sub": sub, "iat": past, "exp": past + 3600}, secret_key, algorithm="HS256")
+    claims.update(iat=past, exp=past + 3600)
+    return jwt.encode(claims, secret_key, algorithm="HS256")
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -661,7 +663,7 @@ def test_get_article_with_an_expired_token_is_401(api: ApiClient, secret_key: st
     author = api.register()
     slug = create(api, author)["slug"]
     response = api.get(article_path(slug), token=expired_token(secret_key, author.token))
-    assert_error(response, 401, "token", "has expired")
+    assert_error(response, 401, "token", "is invalid")
 
 
 @pytest.mark.operation("GetArticle")
@@ -1103,6 +1105,22 @@ def test_list_item_matches_the_single_article_except_for_the_body(api: ApiClient
 
 
 @pytest.mark.operation("GetArticles")
+def test_author_and_favorited_filters_match_any_spelling_of_the_name(api: ApiClient) -> None:
+    """The filters find users as /profiles/{username} does (by the name's NFKC case fold)."""
+    author = api.register(username=f"Writer_{uid()}")
+    fan = api.register(username=f"Reader_{uid()}")
+    slug = create(api, author)["slug"]
+    favorite(api, fan, slug)
+    wide = "".join(
+        chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in author.username
+    )
+    for spelling in (author.username.lower(), author.username.upper(), wide):
+        assert slugs(listing(api, author=spelling)) == [slug], spelling
+    assert slugs(listing(api, favorited=fan.username.swapcase())) == [slug]
+    assert listing(api, author=author.username + "\u200b")["articlesCount"] == 0
+
+
+@pytest.mark.operation("GetArticles")
 def test_list_is_newest_first(api: ApiClient) -> None:
     author = api.register()
     created = [create(api, author)["slug"] for _ in range(4)]
@@ -1217,6 +1235,7 @@ def test_unknown_filter_value_gives_an_empty_list(api: ApiClient, key: str) -> N
 
 @pytest.mark.operation("GetArticles")
 def test_filters_match_exactly(api: ApiClient) -> None:
+    """Tags exactly; usernames by their key (another case finds them, see the spelling test)."""
     author = api.register()
     tag = f"exact-{uid()}"
     create(api, author, tagList=[tag])
@@ -1224,7 +1243,7 @@ def test_filters_match_exactly(api: ApiClient) -> None:
         {"tag": tag[:-1]},
         {"tag": tag.upper()},
         {"author": author.username[:-1]},
-        {"author": author.username.upper()},
+        {"favorited": author.username},
     ):
         assert listing(api, **params)["articlesCount"] == 0, params
 
@@ -1368,7 +1387,7 @@ def test_list_with_an_invalid_token_is_401_not_anonymous(api: ApiClient, header:
 def test_list_with_an_expired_token_is_401(api: ApiClient, secret_key: str) -> None:
     user = api.register()
     response = api.get("/articles", token=expired_token(secret_key, user.token))
-    assert_error(response, 401, "token", "has expired")
+    assert_error(response, 401, "token", "is invalid")
 
 
 @pytest.mark.operation("GetArticles")

@@ -104,6 +104,76 @@ def test_simultaneous_registrations_of_one_username_have_one_winner(
     assert api.get(f"/profiles/{name}").status_code == 200
 
 
+def full_width(name: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in name)
+
+
+@pytest.mark.operation("CreateUser", "GetProfileByUsername")
+def test_simultaneous_registrations_of_spellings_of_one_username_have_one_winner(
+    api: ApiClient,
+) -> None:
+    """Case and NFKC variants race past the application's check; the database key decides."""
+    name = f"race_{uuid.uuid4().hex[:10]}"
+    spellings = [name, name.upper(), name.capitalize(), full_width(name), full_width(name.upper())]
+    spellings += [name.replace("a", "\uff41"), name.capitalize().replace("a", "\uff41")]
+    url = f"{api.root_url}/api/users"
+
+    def register(http: httpx.Client, index: int) -> httpx.Response:
+        email = f"{name}_{index}@example.com"
+        user = {"username": spellings[index], "email": email, "password": "password123"}
+        return http.post(url, json={"user": user})
+
+    responses = at_once(len(spellings), register)
+    assert Counter(r.status_code for r in responses) == {201: 1, 409: len(spellings) - 1}
+    for loser in (r for r in responses if r.status_code == 409):
+        assert loser.json() == {"errors": {"username": ["has already been taken"]}}
+    (winner,) = (r.json()["user"]["username"] for r in responses if r.status_code == 201)
+    for spelling in spellings:
+        assert api.get(f"/profiles/{spelling}").json()["profile"]["username"] == winner
+
+
+@pytest.mark.operation("CreateUser", "Login")
+def test_simultaneous_registrations_of_one_email_in_several_cases_have_one_winner(
+    api: ApiClient,
+) -> None:
+    local = f"race_{uuid.uuid4().hex[:10]}"
+    emails = [f"{local}@example.com", f"{local.upper()}@EXAMPLE.COM", f"{local}@Example.Com"]
+    emails += [f"{local.capitalize()}@example.COM", f"{local.swapcase()}@exAMPle.com"]
+    url = f"{api.root_url}/api/users"
+
+    def register(http: httpx.Client, index: int) -> httpx.Response:
+        user = {"username": f"{local}_{index}", "email": emails[index], "password": "password123"}
+        return http.post(url, json={"user": user})
+
+    responses = at_once(len(emails), register)
+    assert Counter(r.status_code for r in responses) == {201: 1, 409: len(emails) - 1}
+    for loser in (r for r in responses if r.status_code == 409):
+        assert loser.json() == {"errors": {"email": ["has already been taken"]}}
+    (winner,) = (r.json()["user"] for r in responses if r.status_code == 201)
+    for email in emails:
+        login = api.post(
+            "/users/login", json_body={"user": {"email": email, "password": "password123"}}
+        )
+        assert login.json()["user"]["username"] == winner["username"]
+
+
+@pytest.mark.operation("UpdateCurrentUser")
+def test_simultaneous_renames_to_spellings_of_one_name_have_one_winner(api: ApiClient) -> None:
+    name = f"race_{uuid.uuid4().hex[:10]}"
+    spellings = [name, name.upper(), full_width(name), name.capitalize(), full_width(name.upper())]
+    users = register_many(api, len(spellings))
+    url = f"{api.root_url}/api/user"
+
+    def rename(http: httpx.Client, index: int) -> httpx.Response:
+        body = {"user": {"username": spellings[index]}}
+        return http.put(url, json=body, headers=auth(users[index]))
+
+    responses = at_once(len(spellings), rename)
+    assert Counter(r.status_code for r in responses) == {200: 1, 409: len(spellings) - 1}
+    for loser in (r for r in responses if r.status_code == 409):
+        assert loser.json() == {"errors": {"username": ["has already been taken"]}}
+
+
 @pytest.mark.operation("CreateArticle")
 def test_parallel_articles_with_one_title_get_distinct_slugs(api: ApiClient) -> None:
     author = api.register()

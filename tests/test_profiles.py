@@ -35,11 +35,68 @@ def test_unknown_profile_is_404(api: ApiClient) -> None:
     assert_error(response, 404, "profile", "not found")
 
 
+def spellings(name: str) -> list[str]:
+    """Other spellings of an ASCII `name` that are the same username: other cases, full width."""
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in name)
+    return [name.lower(), name.upper(), name.swapcase(), full_width]
+
+
 @pytest.mark.operation("GetProfileByUsername")
-def test_profile_lookup_is_case_sensitive(api: ApiClient) -> None:
+def test_profile_lookup_finds_every_spelling_of_the_name(api: ApiClient) -> None:
     user = api.register(username=f"CaseUser_{uuid.uuid4().hex[:8]}")
-    assert api.get(f"/profiles/{user.username}").status_code == 200
-    assert_error(api.get(f"/profiles/{user.username.lower()}"), 404, "profile", "not found")
+    for spelling in spellings(user.username):
+        response = api.get(f"/profiles/{spelling}")
+        assert response.status_code == 200, spelling
+        assert response.json()["profile"]["username"] == user.username, "shown as registered"
+
+
+@pytest.mark.operation("GetProfileByUsername")
+def test_profile_lookup_matches_canonically_equivalent_spellings(api: ApiClient) -> None:
+    tag = uuid.uuid4().hex[:8]
+    composed = api.register(username=f"\u00c5sa_{tag}")  # Å as one code point
+    for spelling in (f"\u212bsa_{tag}", f"A\u030asa_{tag}", f"\u00e5SA_{tag}"):  # sign, decomposed
+        response = api.get(f"/profiles/{spelling}")
+        assert response.status_code == 200, ascii(spelling)
+        assert response.json()["profile"]["username"] == composed.username
+
+
+@pytest.mark.operation("GetProfileByUsername")
+def test_profile_lookup_does_not_ignore_invisible_characters(api: ApiClient) -> None:
+    user = api.register()
+    name = user.username
+    assert_error(api.get(f"/profiles/{name[:2]}\u200b{name[2:]}"), 404, "profile", "not found")
+
+
+@pytest.mark.operation("FollowUserByUsername", "UnfollowUserByUsername", "GetProfileByUsername")
+def test_follow_and_unfollow_by_another_spelling_of_the_name(api: ApiClient) -> None:
+    fan, celeb = api.register(), api.register(username=f"Celeb_{uuid.uuid4().hex[:8]}")
+    loud, wide = spellings(celeb.username)[1], spellings(celeb.username)[3]
+    followed = api.post(f"/profiles/{loud}/follow", token=fan.token)
+    assert followed.status_code == 200
+    assert followed.json()["profile"] == {
+        "username": celeb.username,
+        "bio": None,
+        "image": None,
+        "following": True,
+    }
+    assert api.get(f"/profiles/{celeb.username}", token=fan.token).json()["profile"]["following"]
+    assert api.post(f"/profiles/{wide}/follow", token=fan.token).status_code == 200
+    api.create_article(celeb.token)
+    feed = api.get("/articles/feed", token=fan.token).json()
+    assert feed["articlesCount"] == 1, "one follow, however it was spelt"
+    unfollowed = api.delete(f"/profiles/{wide}/follow", token=fan.token)
+    assert unfollowed.status_code == 200
+    assert unfollowed.json()["profile"]["following"] is False
+    assert not api.get(f"/profiles/{celeb.username}", token=fan.token).json()["profile"][
+        "following"
+    ]
+
+
+@pytest.mark.operation("FollowUserByUsername")
+def test_following_yourself_by_another_spelling_is_still_422(api: ApiClient) -> None:
+    user = api.register(username=f"Self_{uuid.uuid4().hex[:8]}")
+    response = api.post(f"/profiles/{user.username.upper()}/follow", token=user.token)
+    assert_error(response, 422, "profile", "cannot follow yourself")
 
 
 @pytest.mark.operation("GetProfileByUsername")

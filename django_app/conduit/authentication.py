@@ -1,12 +1,16 @@
 """Token to user: JWTs in `Authorization: Token <jwt>` (or `Bearer <jwt>`).
 
-Tokens are HS256 JWTs with exactly the claims sub (the user id as a string), iat and exp. A request
-without the header is anonymous; a header that is present but wrong is always a 401, even on
-endpoints where authentication is optional. AuthenticatedRequest and ViewerRequest tell the type
-checker what `request.user` is in a handler: a User, or a User or None.
+Tokens are HS256 JWTs with exactly the claims sub (the user id as a string), iat, exp and pwv,
+the password stamp: a password change makes every earlier token stale. A request without the
+header is anonymous; a header that is present but wrong is always a 401, even on endpoints where
+authentication is optional, and always "is invalid", whatever the reason (expired, forged,
+stale, unknown user). AuthenticatedRequest and ViewerRequest tell the type checker what
+`request.user` is in a handler: a User, or a User or None.
 """
 
+import hmac
 from datetime import timedelta
+from typing import NamedTuple
 
 import jwt
 from django.conf import settings
@@ -16,6 +20,8 @@ from rest_framework.request import Request
 from django_app.conduit.exceptions import UnauthorizedError
 from django_app.conduit.models import User, utc_now
 
+ALGORITHM = "HS256"
+CLAIMS = ["sub", "iat", "exp", "pwv"]
 SCHEMES = frozenset({"token", "bearer"})
 
 
@@ -35,35 +41,52 @@ class ViewerRequest(Request):
     auth: str | None
 
 
+class TokenClaims(NamedTuple):
+    """What a verified token says: whose it is and the password stamp it was issued under."""
+
+    user_id: int
+    password_stamp: str
+
+
+def password_stamp(user: User) -> str:
+    """The token claim `pwv`: Django's session auth hash, an HMAC of the password hash under
+    SECRET_KEY (what logs sessions out when a password changes). Every password change stores
+    a new hash (a new salt, even for the same password), so the tokens issued before stop
+    matching, exactly, with no clock involved; a change made in the admin counts too."""
+    return user.get_session_auth_hash()
+
+
 def issue_token(user: User) -> str:
-    """A fresh token for `user`, valid for JWT_TTL_SECONDS."""
+    """A fresh token for `user`, valid for JWT_TTL_SECONDS and until the password changes."""
     issued_at = utc_now().replace(microsecond=0)
     claims = {
         "sub": str(user.pk),
         "iat": issued_at,
         "exp": issued_at + timedelta(seconds=settings.JWT_TTL_SECONDS),
+        "pwv": password_stamp(user),
     }
-    return jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")
+    return jwt.encode(claims, settings.SECRET_KEY, algorithm=ALGORITHM)
 
 
-def user_id_from_token(token: str) -> int:
-    """The user id a token was issued for; UnauthorizedError if it is invalid or has expired."""
+def decode_token(token: str) -> TokenClaims:
+    """The claims of a token signed by us with HS256 (and no other algorithm) that has not
+    expired; UnauthorizedError "is invalid" otherwise."""
     try:
         claims = jwt.decode(
-            token,
-            settings.SECRET_KEY,
-            algorithms=["HS256"],
-            options={"require": ["sub", "iat", "exp"]},
+            token, settings.SECRET_KEY, algorithms=[ALGORITHM], options={"require": CLAIMS}
         )
-    except jwt.ExpiredSignatureError as error:
-        raise UnauthorizedError("has expired") from error
-    except jwt.InvalidTokenError as error:
+    except jwt.InvalidTokenError as error:  # ExpiredSignatureError included
         raise UnauthorizedError("is invalid") from error
     subject = claims["sub"]
     # At most 18 digits: a bigint primary key, and never past int()'s digit limit or SQLite's.
     if not (subject.isascii() and subject.isdigit() and len(subject) <= 18):
         raise UnauthorizedError("is invalid")
-    return int(subject)
+    return TokenClaims(user_id=int(subject), password_stamp=str(claims["pwv"]))
+
+
+def stamp_matches(claims: TokenClaims, user: User) -> bool:
+    """Whether the token was issued under the user's current password (constant time)."""
+    return hmac.compare_digest(claims.password_stamp.encode(), password_stamp(user).encode())
 
 
 class JWTAuthentication(BaseAuthentication):
@@ -78,8 +101,9 @@ class JWTAuthentication(BaseAuthentication):
         token = token.strip()
         if scheme.lower() not in SCHEMES or not token:
             raise UnauthorizedError("is invalid")
-        user = User.objects.filter(pk=user_id_from_token(token), is_active=True).first()
-        if user is None:
+        claims = decode_token(token)
+        user = User.objects.filter(pk=claims.user_id, is_active=True).first()
+        if user is None or not stamp_matches(claims, user):
             raise UnauthorizedError("is invalid")
         return user, token
 

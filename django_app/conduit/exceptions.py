@@ -23,7 +23,7 @@ Errors = dict[str, list[str]]
 
 
 class UnauthorizedError(exceptions.AuthenticationFailed):
-    """401: the Authorization header is there but its token is invalid or has expired.
+    """401: the Authorization header is there but its token is bad (one reason for every cause).
 
     A missing token is DRF's own NotAuthenticated, raised by the permission check.
     """

@@ -8,11 +8,14 @@ costs the same number of queries as a page of one. Writes live in services.py.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Collection
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -25,6 +28,38 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 def storable(text: str) -> bool:
     """Could a text column hold `text`? If not, no row has it: a lookup by it finds nothing."""
     return UNSTORABLE.search(text) is None
+
+
+# Default-ignorable code points that are not format characters (category Cf, refused as a
+# whole): the Hangul fillers and the combining grapheme joiner, letters or marks no one sees.
+INVISIBLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0]")
+
+# The longest a key can grow: NFKC turns one character into up to 18 (U+FDFA), case folding
+# into up to 3 (U+0390); the keys of the longest username and email must still fit.
+USERNAME_KEY_LENGTH = 64 * 18
+EMAIL_KEY_LENGTH = 254 * 3
+
+
+def has_invisible_characters(value: str) -> bool:
+    """Whether `value` holds a character a reader cannot see (a zero-width space, a joiner, a
+    byte order mark, a Hangul filler...): two such names would look the same, so usernames
+    may not hold one."""
+    if INVISIBLE.search(value):
+        return True
+    return any(unicodedata.category(char) == "Cf" for char in value)
+
+
+def canonical_username(username: str) -> str:
+    """The key two usernames share when a reader would take them for one name: the NFKC case
+    fold (`MASS`, `mass` and `mass` in full-width letters are `mass`; composed and decomposed
+    accents agree). Unique in the database; profiles and filters are looked up by it."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+
+
+def canonical_email(email: str) -> str:
+    """The key two emails share when they differ only in case (case folding); unique in the
+    database, and what Login matches. The email itself is kept as typed."""
+    return email.casefold()
 
 
 def utc_now() -> datetime:
@@ -72,6 +107,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     username = models.CharField(max_length=64, unique=True)
     email = models.EmailField(max_length=254, unique=True)
+    # canonical_username(username) and canonical_email(email), set by save(): uniqueness and
+    # lookups go through these, so spellings of one name are one account.
+    username_key = models.CharField(max_length=USERNAME_KEY_LENGTH, unique=True, editable=False)
+    email_key = models.CharField(max_length=EMAIL_KEY_LENGTH, unique=True, editable=False)
     # The API distinguishes "no bio" (null) from a bio; "" is stored as null.
     bio = models.TextField(null=True, blank=True)  # noqa: DJ001
     image = models.CharField(max_length=2048, null=True, blank=True)  # noqa: DJ001
@@ -87,6 +126,35 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.username
+
+    def validate_unique(self, exclude: Collection[str] | None = None) -> None:
+        """Model validation (the admin's forms) checks the keys with their fields, so another
+        spelling of a taken name is an error on the form's field, not an IntegrityError."""
+        self.username_key = canonical_username(self.username)
+        self.email_key = canonical_email(self.email)
+        excluded = set(exclude or ())
+        excluded -= {f"{field}_key" for field in ("username", "email") if field not in excluded}
+        try:
+            super().validate_unique(exclude=excluded)
+        except ValidationError as error:
+            errors = error.message_dict
+            for field in ("username", "email"):
+                if f"{field}_key" in errors:
+                    del errors[f"{field}_key"]
+                    errors.setdefault(field, [f"A user with that {field} already exists."])
+            raise ValidationError(errors) from None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Set the keys from the username and email first, whoever saves (API, admin, seed)."""
+        self.username_key = canonical_username(self.username)
+        self.email_key = canonical_email(self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            changed = set(update_fields)
+            kwargs["update_fields"] = changed | {
+                f"{name}_key" for name in changed & {"username", "email"}
+            }
+        super().save(*args, **kwargs)
 
 
 class Follow(models.Model):
@@ -137,7 +205,8 @@ class ArticleQuerySet(models.QuerySet["Article"]):
     def matching(
         self, *, tag: str | None = None, author: str | None = None, favorited: str | None = None
     ) -> Self:
-        """Filter by tag name, author username and favoriting username (exact, AND-combined).
+        """Filter by tag name, author username and favoriting username (exact, AND-combined;
+        usernames in any spelling of them, by their key).
 
         A value no row can hold matches nothing, decided here: PostgreSQL would refuse the query.
         """
@@ -147,9 +216,11 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         if tag is not None:
             articles = articles.filter(tags__name=tag)
         if author is not None:
-            articles = articles.filter(author__username=author)
+            articles = articles.filter(author__username_key=canonical_username(author))
         if favorited is not None:
-            favorites = Favorite.objects.filter(article=OuterRef("pk"), user__username=favorited)
+            favorites = Favorite.objects.filter(
+                article=OuterRef("pk"), user__username_key=canonical_username(favorited)
+            )
             articles = articles.filter(Exists(favorites))
         return articles
 

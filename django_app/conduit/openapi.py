@@ -211,10 +211,9 @@ def error(description: str, **examples: dict[str, list[str]]) -> OpenApiResponse
 ERRORS = {
     400: error("The body is not valid JSON.", invalid={"request": ["is not valid JSON"]}),
     401: error(
-        "Missing, invalid or expired token, or wrong credentials at login.",
+        "Missing or bad token (`is invalid`, whatever the reason), or wrong credentials at login.",
         missing={"token": ["is missing"]},
         invalid={"token": ["is invalid"]},
-        expired={"token": ["has expired"]},
         credentials={"credentials": ["invalid"]},
     ),
     403: error(

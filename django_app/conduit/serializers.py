@@ -19,7 +19,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from django_app.conduit.models import Article, Comment, User, storable
+from django_app.conduit.models import Article, Comment, User, has_invisible_characters, storable
 
 BLANK = "can't be blank"
 NOT_AN_OBJECT = "must be an object"
@@ -54,12 +54,19 @@ def validate_storable(value: str) -> None:
         raise serializers.ValidationError(INVALID, code="invalid")
 
 
+def validate_visible(value: str) -> None:
+    """Refuse a username with an invisible character (a zero-width space, a Hangul filler...)."""
+    if has_invisible_characters(value):
+        raise serializers.ValidationError(INVALID, code="invalid")
+
+
 class StringField(serializers.CharField):
     """A JSON string field with the API's messages.
 
     Unlike DRF's CharField it refuses numbers and booleans instead of coercing them, treats a
     whitespace-only value as blank even when it is not trimmed, and stores a blank optional
-    value as null. After the length rule come the storable rule and `pattern`, the format rule.
+    value as null. After the length rule come the storable rule and `pattern`, the format rule,
+    then with `visible` the refusal of invisible characters (usernames).
     """
 
     default_error_messages = {
@@ -72,7 +79,9 @@ class StringField(serializers.CharField):
         "invalid": INVALID,
     }
 
-    def __init__(self, *, pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, pattern: re.Pattern[str] | None = None, visible: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         # DRF's own NUL and surrogate validators (in DRF's wording) give way to the API's one
         # rule, shared with tagList; like them it runs after the length rule, before `pattern`.
@@ -86,6 +95,8 @@ class StringField(serializers.CharField):
         self.validators.append(validate_storable)
         if pattern is not None:
             self.validators.append(RegexValidator(pattern, message=INVALID))
+        if visible:
+            self.validators.append(validate_visible)
 
     def run_validation(self, data: Any = empty) -> Any:
         """Blank (empty or whitespace-only) is an error, or null for optional nullable fields."""
@@ -145,7 +156,7 @@ class TimestampField(serializers.DateTimeField):
 class NewUserSerializer(serializers.Serializer[None]):
     """CreateUser's `user` object."""
 
-    username = StringField(max_length=64, pattern=USERNAME_PATTERN)
+    username = StringField(max_length=64, pattern=USERNAME_PATTERN, visible=True)
     email = StringField(max_length=254, pattern=EMAIL_PATTERN)
     password = StringField(min_length=8, max_length=128, trim_whitespace=False)
 
@@ -160,7 +171,7 @@ class LoginUserSerializer(serializers.Serializer[None]):
 class UpdateUserSerializer(serializers.Serializer[None]):
     """UpdateCurrentUser's `user` object: every field optional, only given ones change."""
 
-    username = StringField(required=False, max_length=64, pattern=USERNAME_PATTERN)
+    username = StringField(required=False, max_length=64, pattern=USERNAME_PATTERN, visible=True)
     email = StringField(required=False, max_length=254, pattern=EMAIL_PATTERN)
     password = StringField(required=False, min_length=8, max_length=128, trim_whitespace=False)
     bio = StringField(required=False, allow_null=True, allow_blank=True, max_length=1000)

@@ -32,6 +32,8 @@ from django_app.conduit.models import (
     Follow,
     Tag,
     User,
+    canonical_email,
+    canonical_username,
     storable,
     utc_now,
 )
@@ -69,12 +71,13 @@ def _dummy_password_hash() -> str:
 def _taken_fields(
     *, username: str | None, email: str | None, user: User | None = None
 ) -> list[str]:
-    """Which of username/email another account (not `user`) already has."""
+    """Which of username/email another account (not `user`) already has, in any spelling that
+    has the same key."""
     others = User.objects.exclude(pk=user.pk) if user is not None else User.objects.all()
     taken = []
-    if username is not None and others.filter(username=username).exists():
+    if username is not None and others.filter(username_key=canonical_username(username)).exists():
         taken.append("username")
-    if email is not None and others.filter(email=email).exists():
+    if email is not None and others.filter(email_key=canonical_email(email)).exists():
         taken.append("email")
     return taken
 
@@ -100,8 +103,9 @@ def register_user(*, username: str, email: str, password: str) -> User:
 
 
 def authenticate(*, email: str, password: str) -> User:
-    """The account with this email and password; 401 with one message for every failure."""
-    user = User.objects.filter(email=email, is_active=True).first()
+    """The account with this email (in any case) and password; 401 with one message for every
+    failure."""
+    user = User.objects.filter(email_key=canonical_email(email), is_active=True).first()
     if user is None:
         check_password(password, _dummy_password_hash())
         raise InvalidCredentialsError
@@ -131,13 +135,15 @@ def update_user(*, user: User, changes: dict[str, Any]) -> User:
 
 
 def _user_or_404(username: str) -> User:
-    """The user with this username, or 404 profile."""
-    return _get_or_404(User.objects.all(), "profile", username=username)
+    """The user with this username (in any spelling of it), or 404 profile."""
+    return _get_or_404(User.objects.all(), "profile", username_key=canonical_username(username))
 
 
 def get_profile(*, viewer: User | None, username: str) -> User:
-    """A profile as `viewer` sees it (annotated `following`); 404 if unknown."""
-    return _get_or_404(User.objects.with_following(viewer), "profile", username=username)
+    """A profile as `viewer` sees it (annotated `following`); 404 if unknown. Any spelling of
+    the username finds it."""
+    profiles = User.objects.with_following(viewer)
+    return _get_or_404(profiles, "profile", username_key=canonical_username(username))
 
 
 def follow_user(*, user: User, username: str) -> User:

@@ -50,7 +50,7 @@ async def login(
         user = await services.authenticate(
             session=session, email=body.user.email, password=body.user.password
         )
-    return UserResponse(user=User.with_token(user, create_access_token(user.id, settings)))
+    return UserResponse(user=User.with_token(user, create_access_token(user, settings)))
 
 
 # operationId: CreateUser
@@ -76,7 +76,7 @@ async def create_user(
         email=body.user.email,
         password=body.user.password,
     )
-    return UserResponse(user=User.with_token(user, create_access_token(user.id, settings)))
+    return UserResponse(user=User.with_token(user, create_access_token(user, settings)))
 
 
 # operationId: GetCurrentUser
@@ -104,11 +104,15 @@ async def get_current_user(user: CurrentUser, token: CurrentToken) -> UserRespon
 )
 async def update_current_user(
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     token: CurrentToken,
     body: UpdateUserRequest,
 ) -> UserResponse:
-    """Change the fields sent (an empty object changes nothing)."""
+    """Change the fields sent (an empty object changes nothing). A new password makes the
+    presented token stale, so the answer carries a fresh one."""
     changes = body.user.model_dump(exclude_unset=True)
     user = await services.update_user(session=session, user=user, changes=changes)
+    if "password" in changes:
+        token = create_access_token(user, settings)
     return UserResponse(user=User.with_token(user, token))

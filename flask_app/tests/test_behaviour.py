@@ -103,7 +103,7 @@ def test_token_failures_are_401_even_where_auth_is_optional(
     alg_none = jwt.encode({"sub": "1", "iat": now, "exp": now + 60}, None, algorithm="none")
     cases = {
         None: "is missing",
-        f"Token {expired}": "has expired",
+        f"Token {expired}": "is invalid",
         f"Token {no_sub}": "is invalid",
         f"Token {huge_sub}": "is invalid",
         f"Token {alg_none}": "is invalid",

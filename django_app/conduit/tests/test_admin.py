@@ -206,6 +206,24 @@ class AdminTests(TestCase):
         self.assertEqual((served["title"], served["tagList"]), ("Taken title", ["shown"]))
         self.assertEqual(api.get(f"/api/articles/{taken.slug}").status_code, 200)
 
+    def test_another_spelling_of_a_taken_username_or_email_is_a_form_error(self) -> None:
+        client = self.staff_client()
+        change = reverse("admin:conduit_user_change", args=[self.writer.pk])
+        form = change_form_data(client.get(change))
+        for field, variant in (("username", "READER"), ("email", "Reader@Example.COM")):
+            with self.subTest(field):
+                response = client.post(change, form | {field: variant})
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(field, response.context["adminform"].form.errors)
+        self.writer.refresh_from_db()
+        self.assertEqual(
+            (self.writer.username, self.writer.email), ("writer", "writer@example.com")
+        )
+        renamed = client.post(change, form | {"username": "WRITER"})
+        self.assertRedirects(renamed, reverse("admin:conduit_user_changelist"))
+        self.writer.refresh_from_db()
+        self.assertEqual((self.writer.username, self.writer.username_key), ("WRITER", "writer"))
+
     def test_the_slug_cannot_be_edited_by_hand(self) -> None:
         client = self.staff_client()
         change = reverse("admin:conduit_article_change", args=[self.article.pk])

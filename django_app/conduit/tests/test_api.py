@@ -13,6 +13,7 @@ from django.db import OperationalError
 from django.test import TestCase
 
 from django_app.conduit import services
+from django_app.conduit.authentication import password_stamp
 from django_app.conduit.models import Comment, Favorite, Tag, utc_now
 from django_app.conduit.tests.helpers import client_for, make_article, make_user
 
@@ -130,7 +131,12 @@ class TokenTests(TestCase):
 
     def token(self, **claims: object) -> str:
         now = utc_now()
-        payload = {"sub": str(self.user.pk), "iat": now, "exp": now + timedelta(hours=1)}
+        payload = {
+            "sub": str(self.user.pk),
+            "iat": now,
+            "exp": now + timedelta(hours=1),
+            "pwv": password_stamp(self.user),
+        }
         payload.update(claims)
         return jwt.encode(payload, settings.SECRET_KEY, algorithm="HS256")
 
@@ -141,7 +147,7 @@ class TokenTests(TestCase):
             "Token not.a.jwt": "is invalid",
             f"Basic {self.token()}": "is invalid",
             f"Token {jwt.encode({'sub': str(self.user.pk)}, None, algorithm='none')}": "is invalid",
-            f"Token {self.token(exp=past)}": "has expired",
+            f"Token {self.token(exp=past)}": "is invalid",
             f"Token {self.token(sub='999999')}": "is invalid",
         }
         for header, message in cases.items():

@@ -74,7 +74,8 @@ class LoginView(ConduitAPIView):
 
 
 class CurrentUserView(ConduitAPIView):
-    """GET and PUT /api/user; both answer with the token the request presented."""
+    """GET and PUT /api/user; both answer with the token the request presented, except a
+    password change, which makes it stale and answers with a fresh one."""
 
     # operationId: GetCurrentUser
     @extend_schema(
@@ -101,5 +102,7 @@ class CurrentUserView(ConduitAPIView):
         """Change any of username, email, password, bio, image."""
         serializer = UpdateUserRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
-        user = services.update_user(user=request.user, changes=serializer.validated_data)
-        return Response({"user": UserSerializer(user, context={"token": request.auth}).data})
+        changes = serializer.validated_data
+        user = services.update_user(user=request.user, changes=changes)
+        token = issue_token(user) if "password" in changes else request.auth
+        return Response({"user": UserSerializer(user, context={"token": token}).data})

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastapi_app.config import Settings
@@ -78,6 +79,11 @@ async def get_token(
     return token.strip()
 
 
+# The caller's row, one statement built once: session.get() would build its SELECT (and the
+# cache key SQLAlchemy looks its compiled SQL up by) on every request; see services.py.
+USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 async def get_optional_user(
     session: SessionDep, token: Annotated[str | None, Depends(get_token)], settings: SettingsDep
 ) -> User | None:
@@ -91,7 +97,7 @@ async def get_optional_user(
         raise UnauthorizedError("has expired") from None
     except TokenInvalidError:
         raise UnauthorizedError("is invalid") from None
-    user = await session.get(User, user_id)
+    user = await session.scalar(USER_BY_ID, {"user_id": user_id})
     if user is None:
         raise UnauthorizedError("is invalid")
     return user

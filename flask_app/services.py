@@ -600,18 +600,21 @@ def delete_comment(
 # --- tags and health -------------------------------------------------------------------------
 
 
+# Built once, like ARTICLE_BY_ID.
+TAG_USES = (
+    select(Tag.name, func.count().label("uses"))
+    .join(article_tags, article_tags.c.tag_id == Tag.id)
+    .group_by(Tag.id, Tag.name)
+)
+
+
 def list_tags() -> list[str]:
     """Tags on at least one article, most used first, then by name in code-point order.
 
     The sort runs in Python: PostgreSQL would order names by the database's collation (often
     a locale's), which is not the code-point order SQLite and the other two apps use.
     """
-    query = (
-        select(Tag.name, func.count().label("uses"))
-        .join(article_tags, article_tags.c.tag_id == Tag.id)
-        .group_by(Tag.id, Tag.name)
-    )
-    result = db.session.execute(query)
+    result = db.session.execute(TAG_USES)
     rows = result.all()
     return [row.name for row in sorted(rows, key=lambda row: (-row.uses, row.name))]
 

@@ -4,12 +4,12 @@ Every function is keyword-only, takes the request's session as `session=` and is
 the other two apps (the Flask twin has the same functions and helpers, in this order). Reads
 load everything a response needs in a fixed number of queries (the author by join, tags by
 one more query, and the viewer's `favorited` / `following` flags and `favoritesCount` as
-columns of the same SELECT). Writes check existence (404) before ownership (403); the author-only rule
-lives here. Usernames, slugs and filters from the URL are compared through `_equals`, so text
-no row can hold (a NUL character, which PostgreSQL refuses outright) is never sent to the
-database. After a rollback every loaded object is expired (and reloading one would need IO),
-so writes keep the ids they need in local variables. Passwords are hashed in a worker thread
-(security.py).
+columns of the same SELECT). Writes check existence (404) before ownership (403); the
+author-only rule lives here. Usernames, slugs and filters from the URL are compared through
+`_equals`, so text no row can hold (a NUL character, which PostgreSQL refuses outright) is
+never sent to the database. After a rollback every loaded object is expired (and reloading
+one would need IO), so writes keep the ids they need in local variables. Passwords are hashed
+in a worker thread (security.py).
 """
 
 import re
@@ -613,18 +613,21 @@ async def delete_comment(
 # --- tags and health -------------------------------------------------------------------------
 
 
+# Built once, like ARTICLE_BY_ID.
+TAG_USES = (
+    select(Tag.name, func.count().label("uses"))
+    .join(article_tags, article_tags.c.tag_id == Tag.id)
+    .group_by(Tag.id, Tag.name)
+)
+
+
 async def list_tags(*, session: AsyncSession) -> list[str]:
     """Tags on at least one article, most used first, then by name in code-point order.
 
     The sort runs in Python: PostgreSQL would order names by the database's collation (often
     a locale's), which is not the code-point order SQLite and the other two apps use.
     """
-    query = (
-        select(Tag.name, func.count().label("uses"))
-        .join(article_tags, article_tags.c.tag_id == Tag.id)
-        .group_by(Tag.id, Tag.name)
-    )
-    result = await session.execute(query)
+    result = await session.execute(TAG_USES)
     rows = result.all()
     return [row.name for row in sorted(rows, key=lambda row: (-row.uses, row.name))]
 

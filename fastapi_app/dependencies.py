@@ -52,8 +52,11 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+# scope="function": the session closes when the handler has returned and its response is built,
+# before the response is sent. Each transaction of a writing session holds SQLite's write lock
+# (the reload after a commit too), and sending to a slow client must not keep it from others.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 # auto_error=False: the header is parsed below so that every 401 has the API's body. The
 # document calls it the spec's `Token` scheme, an apiKey: Swagger UI's Authorize button then

@@ -1,6 +1,7 @@
 """Settings come from the environment; production refuses the development secret."""
 
 import pytest
+from flask import Flask
 from sqlalchemy.pool import QueuePool
 
 from flask_app import create_app
@@ -88,3 +89,10 @@ def test_production_starts_with_a_real_secret_and_debug_off(
     monkeypatch.setenv("FLASK_DEBUG", "1")
     app = create_app()
     assert app.debug is False
+
+
+def test_sqlite_connections_use_wal_without_an_fsync_per_commit(app: Flask) -> None:
+    """WAL with synchronous=NORMAL (1): commits hold the write lock without an fsync."""
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.pool import QueuePool
 
@@ -141,3 +142,11 @@ def test_production_without_a_secret_refuses_to_start(command: list[str], exit_c
         "fastapi_app: invalid settings: SECRET_KEY must be set to a private value when "
         "APP_ENV=production (it is unset or still the development default)"
     ]
+
+
+@pytest.mark.anyio
+async def test_sqlite_connections_use_wal_without_an_fsync_per_commit(app: FastAPI) -> None:
+    """WAL with synchronous=NORMAL (1): commits hold the write lock without an fsync."""
+    async with app.state.engine.connect() as connection:
+        assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert (await connection.exec_driver_sql("PRAGMA synchronous")).scalar() == 1

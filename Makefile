@@ -70,6 +70,7 @@ run-fastapi: $(STAMP) | $(DB_DIR) ## Run the FastAPI app (default port 8003)
 CORES := $(shell nproc 2>/dev/null || echo 2)
 HOST ?= 127.0.0.1
 
+# gunicorn rather than granian, by measurement (make bench): see flask_app/README.md.
 serve-flask: PORT ?= $(FLASK_PORT)
 serve-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
 serve-flask: $(STAMP) | $(DB_DIR) ## Flask under gunicorn, production settings (needs SECRET_KEY)
@@ -84,6 +85,7 @@ serve-django: $(STAMP) | $(DB_DIR) ## Django under gunicorn, production settings
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn django_app.wsgi:application \
 	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4
 
+# uvicorn rather than granian, by measurement (make bench): see fastapi_app/README.md.
 serve-fastapi: PORT ?= $(FASTAPI_PORT)
 serve-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
 serve-fastapi: $(STAMP) | $(DB_DIR) ## FastAPI under uvicorn workers, production settings (needs SECRET_KEY)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fastapi_app.config import Settings
@@ -47,8 +48,11 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+# scope="function": the session closes when the handler has returned and its response is built,
+# before the response is sent. Each transaction of a writing session holds SQLite's write lock
+# (the reload after a commit too), and sending to a slow client must not keep it from others.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 # auto_error=False: the header is parsed below so that every 401 has the API's body. The
 # document calls it the spec's `Token` scheme, an apiKey: Swagger UI's Authorize button then
@@ -74,6 +78,11 @@ async def get_token(
     return token.strip()
 
 
+# The caller's row, one statement built once: session.get() would build its SELECT (and the
+# cache key SQLAlchemy looks its compiled SQL up by) on every request; see services.py.
+USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 async def get_optional_user(
     request: Request,
     session: SessionDep,
@@ -90,7 +99,7 @@ async def get_optional_user(
         claims = decode_access_token(token, settings)
     except TokenInvalidError:
         raise UnauthorizedError("is invalid") from None
-    user = await session.get(User, claims.user_id)
+    user = await session.scalar(USER_BY_ID, {"user_id": claims.user_id})
     if user is None or not stamp_matches(claims, user, settings):
         raise UnauthorizedError("is invalid")
     request.state.user_id = user.id

@@ -20,6 +20,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
+from sqlalchemy import bindparam, select
 
 from flask_app.errors import UnauthorizedError
 from flask_app.extensions import db
@@ -97,6 +98,11 @@ def _token_from_header() -> str | None:
     return parts[1]
 
 
+# The caller's row, one statement built once: session.get() would build its SELECT (and the
+# cache key SQLAlchemy looks its compiled SQL up by) on every request; see services.py.
+USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 def _user_from_token(token: str) -> User:
     """Verify the token (signature, algorithm, expiry, claims) and load its user, whose password
     must not have changed since; any failure is the one 401 "is invalid"."""
@@ -110,7 +116,7 @@ def _user_from_token(token: str) -> User:
     except jwt.InvalidTokenError:  # ExpiredSignatureError included
         raise UnauthorizedError("is invalid") from None
     user_id = parse_id(claims["sub"])
-    user = db.session.get(User, user_id) if user_id is not None else None
+    user = db.session.scalar(USER_BY_ID, {"user_id": user_id}) if user_id is not None else None
     if user is None or not stamp_matches(claims["pwv"], user):
         raise UnauthorizedError("is invalid")
     return user

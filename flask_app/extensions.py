@@ -42,8 +42,13 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    """synchronous=NORMAL: in WAL mode a commit then appends to the log without an fsync (which
+    took ~4 ms here, all of it holding the write lock every other writer waits for); the
+    database stays consistent, and only the last commits can be lost to a power failure
+    (SQLite's documented trade-off, the usual setting for WAL)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.pool import QueuePool
 
@@ -180,3 +181,11 @@ def test_a_malformed_rate_limit_setting_names_its_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=name):
         get_settings()
+
+
+@pytest.mark.anyio
+async def test_sqlite_connections_use_wal_without_an_fsync_per_commit(app: FastAPI) -> None:
+    """WAL with synchronous=NORMAL (1): commits hold the write lock without an fsync."""
+    async with app.state.engine.connect() as connection:
+        assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert (await connection.exec_driver_sql("PRAGMA synchronous")).scalar() == 1

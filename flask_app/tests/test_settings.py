@@ -1,6 +1,7 @@
 """Settings come from the environment; production refuses the development secret."""
 
 import pytest
+from flask import Flask
 from sqlalchemy.pool import QueuePool
 
 from flask_app import create_app
@@ -126,3 +127,10 @@ def test_rate_limits_default_and_are_read_from_the_environment() -> None:
 def test_a_malformed_rate_limit_setting_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         Config({name: value})
+
+
+def test_sqlite_connections_use_wal_without_an_fsync_per_commit(app: Flask) -> None:
+    """WAL with synchronous=NORMAL (1): commits hold the write lock without an fsync."""
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1

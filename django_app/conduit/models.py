@@ -168,6 +168,10 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             Exists(Follow.objects.filter(follower=user, followed=OuterRef("author")))
         )
 
+    def without_body(self) -> Self:
+        """Leave out the body, which list items (ArticlePreviewSerializer) do not show."""
+        return self.defer("body")
+
     def newest_first(self) -> Self:
         """Order newest first; the id breaks ties between equal timestamps."""
         return self.order_by("-created_at", "-id")
@@ -274,6 +278,9 @@ class Comment(models.Model):
     updated_at = models.DateTimeField(default=utc_now)
 
     objects = CommentQuerySet.as_manager()
+
+    # Annotated by CommentQuerySet.with_viewer (and set by services.add_comment).
+    author_following: bool
 
     class Meta:
         indexes = [

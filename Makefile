@@ -80,6 +80,8 @@ serve-flask: $(STAMP) | $(DB_DIR) ## Flask under gunicorn, production settings (
 
 serve-django: PORT ?= $(DJANGO_PORT)
 serve-django: DATABASE_URL ?= sqlite:///$(DB_DIR)/django.sqlite3
+# gunicorn's gthread workers (--threads), kept by measurement against granian's WSGI mode:
+# see "Performance" in django_app/README.md.
 serve-django: $(STAMP) | $(DB_DIR) ## Django under gunicorn, production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python django_app/manage.py migrate --noinput
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn django_app.wsgi:application \

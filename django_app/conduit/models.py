@@ -1,8 +1,9 @@
 """ORM models and the read side: QuerySet methods that shape every list in a constant query count.
 
-Reads annotate the caller-relative flags (`favorited`, `following`) with EXISTS subqueries and
-`favorites_count` with a COUNT subquery, and prefetch authors and tags, so a page of 20 articles
-costs the same number of queries as a page of one. Writes live in services.py.
+Reads annotate the caller-relative flags (`favorited`, `author_following`) with EXISTS
+subqueries and `favorites_count` with a COUNT subquery, join the author (select_related) and
+prefetch the tags, so a page of 20 articles costs the same number of queries as a page of one.
+Writes live in services.py.
 """
 
 from __future__ import annotations
@@ -68,15 +69,19 @@ def utc_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def follows(viewer: User | None, followed: str) -> Exists | Value:
+    """Does `viewer` follow the user in the outer query's column `followed` (false if anonymous)."""
+    if viewer is None:
+        return Value(False)
+    return Exists(Follow.objects.filter(follower=viewer, followed=OuterRef(followed)))
+
+
 class UserQuerySet(models.QuerySet["User"]):
     """Profile reads, relative to the caller."""
 
     def with_following(self, viewer: User | None) -> Self:
         """Annotate `following`: does `viewer` follow this user (false when anonymous)."""
-        if viewer is None:
-            return self.annotate(following=Value(False))
-        follows = Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))
-        return self.annotate(following=Exists(follows))
+        return self.annotate(following=follows(viewer, "pk"))
 
 
 class UserManager(BaseUserManager["User"]):
@@ -157,6 +162,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)
 
 
+# What a read joining the author loads of the user: the profile the API shows.
+AUTHOR_FIELDS = ("author__username", "author__bio", "author__image")
+
+
 class Follow(models.Model):
     """`follower` follows `followed`; one row per pair, never yourself."""
 
@@ -230,12 +239,17 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             Exists(Follow.objects.filter(follower=user, followed=OuterRef("author")))
         )
 
+    def without_body(self) -> Self:
+        """Leave out the body, which list items (ArticlePreviewSerializer) do not show."""
+        return self.defer("body")
+
     def newest_first(self) -> Self:
         """Order newest first; the id breaks ties between equal timestamps."""
         return self.order_by("-created_at", "-id")
 
     def with_viewer(self, viewer: User | None) -> Self:
-        """Annotate favorited, favorites_count; prefetch tags and the author as `viewer` sees it."""
+        """Annotate favorited, favorites_count and author_following as `viewer` sees them; join
+        the author (the profile columns only) and prefetch the tags into `prefetched_tags`."""
         counts = (
             Favorite.objects.filter(article=OuterRef("pk"))
             .order_by()
@@ -247,11 +261,19 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             favorited: Exists | Value = Value(False)
         else:
             favorited = Exists(Favorite.objects.filter(article=OuterRef("pk"), user=viewer))
-        return self.annotate(
-            favorited=favorited, favorites_count=Coalesce(Subquery(counts), 0)
-        ).prefetch_related(
-            Prefetch("author", queryset=User.objects.with_following(viewer)),
-            "tags",
+        return (
+            self.select_related("author")
+            .only(
+                "slug", "title", "description", "body", "created_at", "updated_at", *AUTHOR_FIELDS
+            )
+            .annotate(
+                favorited=favorited,
+                favorites_count=Coalesce(Subquery(counts), 0),
+                author_following=follows(viewer, "author"),
+            )
+            .prefetch_related(
+                Prefetch("tags", queryset=Tag.objects.only("name"), to_attr="prefetched_tags")
+            )
         )
 
 
@@ -268,6 +290,9 @@ class Article(models.Model):
     updated_at = models.DateTimeField(default=utc_now)
 
     objects = ArticleQuerySet.as_manager()
+
+    # Set by ArticleQuerySet.with_viewer's Prefetch(to_attr=...); the other rows never have it.
+    prefetched_tags: list[Tag]
 
     class Meta:
         indexes = [models.Index(fields=["-created_at", "-id"], name="conduit_article_newest")]
@@ -299,9 +324,11 @@ class CommentQuerySet(models.QuerySet["Comment"]):
     """Comment reads."""
 
     def with_viewer(self, viewer: User | None) -> Self:
-        """Prefetch each comment's author as `viewer` sees it (with `following`)."""
-        return self.prefetch_related(
-            Prefetch("author", queryset=User.objects.with_following(viewer))
+        """Join each comment's author (the profile columns) and annotate `author_following`."""
+        return (
+            self.select_related("author")
+            .only("body", "created_at", "updated_at", *AUTHOR_FIELDS)
+            .annotate(author_following=follows(viewer, "author"))
         )
 
     def oldest_first(self) -> Self:
@@ -322,6 +349,9 @@ class Comment(models.Model):
     updated_at = models.DateTimeField(default=utc_now)
 
     objects = CommentQuerySet.as_manager()
+
+    # Annotated by CommentQuerySet.with_viewer (and set by services.add_comment).
+    author_following: bool
 
     class Meta:
         indexes = [

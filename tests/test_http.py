@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.client import ApiClient, assert_error, assert_one_error_of
+from tests.client import ApiClient, assert_error, assert_one_error_of, load_spec
 
 pytestmark = pytest.mark.usefixtures("impl")
 
@@ -52,6 +52,88 @@ def test_trailing_slash_is_a_404_never_a_redirect(api: ApiClient, method: str, p
 def test_wrong_method_on_a_known_path_is_a_405(api: ApiClient, method: str, path: str) -> None:
     response = api.request(method, path, validate=False)
     assert_error(response, 405, "method", "not allowed")
+
+
+# Every path of the spec, as a request would name it (under /api unless its path item names
+# its own servers, as /health does), with the methods it declares.
+SAMPLE_PARAMETERS = {"{slug}": "some-slug", "{username}": "someone", "{id}": "1"}
+TESTED_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+
+
+def concrete(template: str, item: dict[str, object]) -> str:
+    for name, value in SAMPLE_PARAMETERS.items():
+        template = template.replace(name, value)
+    return template if "servers" in item else f"/api{template}"
+
+
+SPEC_PATHS = {
+    concrete(template, item): frozenset(m.upper() for m in item if m.upper() in TESTED_METHODS)
+    for template, item in load_spec()["paths"].items()
+}
+
+
+def allowed(response_allow: str) -> set[str]:
+    return {method.strip().upper() for method in response_allow.split(",") if method.strip()}
+
+
+def expected_allow(declared: frozenset[str]) -> set[str]:
+    """What a path's `Allow` lists: its methods, HEAD wherever GET is, and OPTIONS."""
+    return {*declared, *({"HEAD"} if "GET" in declared else set()), "OPTIONS"}
+
+
+@pytest.mark.parametrize("path", sorted(SPEC_PATHS))
+def test_every_undeclared_method_is_a_405_listing_all_the_paths_methods(
+    api: ApiClient, path: str
+) -> None:
+    """RFC 9110: a 405 names, in `Allow`, every method the resource supports, not only one
+    (`PATCH /api/articles` says GET and POST); `/api/articles/feed` is its own resource, not
+    an article slug, so PUT and DELETE there are 405s too. No token is needed to learn it."""
+    declared = SPEC_PATHS[path]
+    for method in sorted(set(TESTED_METHODS) - declared):
+        response = api.request(method, path, api_prefix=False, validate=False)
+        assert_error(response, 405, "method", "not allowed")
+        assert allowed(response.headers.get("allow", "")) == expected_allow(declared), (
+            method,
+            path,
+            response.headers.get("allow"),
+        )
+
+
+@pytest.mark.parametrize("path", sorted(SPEC_PATHS))
+def test_options_answers_with_the_paths_methods(api: ApiClient, path: str) -> None:
+    """A plain OPTIONS (not a CORS preflight) is answered, without a token, with the methods."""
+    response = api.request("OPTIONS", path, api_prefix=False, validate=False)
+    assert response.status_code == 200, response.text
+    assert allowed(response.headers.get("allow", "")) == expected_allow(SPEC_PATHS[path])
+    assert response.content == b""
+
+
+GET_PATHS = sorted(path for path, methods in SPEC_PATHS.items() if "GET" in methods)
+
+
+@pytest.mark.parametrize("path", GET_PATHS)
+def test_head_answers_wherever_get_does_with_no_body(api: ApiClient, path: str) -> None:
+    """HEAD is GET without the body (`curl -I`, uptime monitors): same status and headers."""
+    user = api.register()
+    for token in (None, user.token):
+        get = api.request("GET", path, api_prefix=False, token=token, validate=False)
+        head = api.request("HEAD", path, api_prefix=False, token=token, validate=False)
+        assert head.status_code == get.status_code, (path, token, head.status_code, head.text)
+        assert head.content == b""
+        assert head.headers.get("content-type") == get.headers.get("content-type")
+
+
+@pytest.mark.operation("GetArticlesFeed")
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_the_feed_is_not_an_article_slug(api: ApiClient, method: str) -> None:
+    """Even with a token and a body, `/articles/feed` takes no article's PUT or DELETE."""
+    user = api.register()
+    body = {"article": {"title": "Feed"}}
+    response = api.request(
+        method, "/articles/feed", token=user.token, json_body=body, validate=False
+    )
+    assert_error(response, 405, "method", "not allowed")
+    assert allowed(response.headers.get("allow", "")) == {"GET", "HEAD", "OPTIONS"}
 
 
 @pytest.mark.operation("CreateUser")

@@ -6,6 +6,8 @@ validate against), so they check the documented error body directly.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.client import ApiClient, assert_error, assert_one_error_of, load_spec
@@ -257,3 +259,70 @@ def test_responses_are_json_with_no_server_internals(api: ApiClient) -> None:
     response = api.post("/users/login", content="{", headers={"Content-Type": "application/json"})
     assert_error(response, 400, "request", "is not valid JSON")
     assert "Traceback" not in response.text
+
+
+# One request of each kind an app answers: successes, each kind of error, a CORS preflight,
+# HEAD and OPTIONS, and the pages beside the API.
+EVERY_KIND_OF_RESPONSE = {
+    "GetTags": ("GET", "/api/tags", {}),
+    "health": ("GET", "/health", {}),
+    "HEAD": ("HEAD", "/api/tags", {}),
+    "OPTIONS": ("OPTIONS", "/api/articles", {}),
+    "preflight": (
+        "OPTIONS",
+        "/api/articles",
+        {"Origin": FRONTEND_ORIGIN, "Access-Control-Request-Method": "POST"},
+    ),
+    "401": ("GET", "/api/user", {}),
+    "404 route": ("GET", "/api/nope", {}),
+    "404 article": ("GET", "/api/articles/no-such-article", {}),
+    "405": ("PATCH", "/api/tags", {}),
+    "415": ("POST", "/api/users", {"Content-Type": "text/plain"}),
+    "front door": ("GET", "/", {}),
+    "docs": ("GET", "/docs", {}),
+    "openapi.json": ("GET", "/openapi.json", {}),
+}
+
+
+@pytest.mark.operation("GetTags")
+@pytest.mark.parametrize("kind", list(EVERY_KIND_OF_RESPONSE))
+def test_every_response_forbids_content_sniffing(api: ApiClient, kind: str) -> None:
+    """`X-Content-Type-Options: nosniff`, so no browser reads a JSON body as HTML or script."""
+    method, path, headers = EVERY_KIND_OF_RESPONSE[kind]
+    response = api.request(method, path, api_prefix=False, headers=headers, validate=False)
+    assert response.status_code < 500, response.text
+    assert response.headers.get("x-content-type-options") == "nosniff", response.headers
+
+
+@pytest.mark.operation("Login", "CreateUser", "GetCurrentUser", "UpdateCurrentUser")
+def test_responses_that_carry_a_token_are_never_cached(api: ApiClient) -> None:
+    """`Cache-Control: no-store` on each of them (the spec's UserResponse header, which the
+    client checks on every call too); a response without a token may be cached."""
+    tag = uuid.uuid4().hex[:10]
+    new_user = {"username": f"nc_{tag}", "email": f"nc_{tag}@example.com", "password": "x" * 8}
+    created = api.post("/users", json_body={"user": new_user})
+    token = created.json()["user"]["token"]
+    responses = [
+        created,
+        api.post("/users/login", json_body={"user": {**new_user, "username": None}}),
+        api.get("/user", token=token),
+        api.put("/user", token=token, json_body={"user": {"bio": "cached nowhere"}}),
+    ]
+    for response in responses:
+        assert response.status_code in (200, 201), response.text
+        assert response.headers.get("cache-control") == "no-store", response.request.url
+    assert "no-store" not in api.get("/tags").headers.get("cache-control", "")
+
+
+@pytest.mark.operation("GetCurrentUser")
+@pytest.mark.parametrize("same", [True, False], ids=["same-token", "two-users"])
+def test_two_authorization_headers_are_refused(api: ApiClient, same: bool) -> None:
+    """Which of two tokens names the caller is not for the server to guess: a 401, whether
+    they agree or not, on an operation that needs a token and on one where it is optional."""
+    first, second = api.register(), api.register()
+    tokens = [first.token, first.token if same else second.token]
+    headers = [("Authorization", f"Token {token}") for token in tokens]
+    for path in ("/api/user", "/api/articles"):
+        response = api.http.get(path, headers=headers)
+        assert_error(response, 401, "token", "is invalid")
+        assert response.headers.get("www-authenticate") == "Token"

@@ -85,9 +85,11 @@ INSTALLED_APPS = [
     "django_app.conduit",
 ]
 
+# SecurityMiddleware first, so its headers (X-Content-Type-Options: nosniff) reach every
+# response, the CORS preflights CorsMiddleware answers by itself included.
 MIDDLEWARE = [
-    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

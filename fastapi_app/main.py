@@ -108,6 +108,22 @@ class HTTPMethodsMiddleware:
         await self.app(served, receive, send_with_allow)
 
 
+class NoSniffMiddleware:
+    """`X-Content-Type-Options: nosniff` on every response, so no browser takes a JSON body (or
+    an error page) for HTML or script; Django's SecurityMiddleware does the same."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff if scope["type"] == "http" else send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for `settings` (default: read from the environment)."""
     settings = settings or get_settings()
@@ -156,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
         allow_credentials=False,
     )
+    app.add_middleware(NoSniffMiddleware)  # outermost: on the CORS preflights too
 
     app.include_router(home.router)
     app.include_router(docs.router)

@@ -1,6 +1,6 @@
 """User and Authentication: register, log in, read and update the current user."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Response, status
 
 from fastapi_app import services
 from fastapi_app.dependencies import (
@@ -21,7 +21,17 @@ from fastapi_app.schemas import (
 )
 from fastapi_app.security import create_access_token
 
-router = APIRouter(tags=["User and Authentication"], route_class=StrictJSONRoute)
+
+async def never_cache_tokens(response: Response) -> None:
+    """Each operation here answers with a token: `Cache-Control: no-store`, so no cache keeps it."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+router = APIRouter(
+    tags=["User and Authentication"],
+    route_class=StrictJSONRoute,
+    dependencies=[Depends(never_cache_tokens)],
+)
 
 
 # operationId: Login

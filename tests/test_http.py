@@ -6,8 +6,11 @@ validate against), so they check the documented error body directly.
 
 from __future__ import annotations
 
+import json
+import socket
 import uuid
 
+import httpx
 import pytest
 
 from tests.client import ApiClient, assert_error, assert_one_error_of, load_spec
@@ -326,3 +329,44 @@ def test_two_authorization_headers_are_refused(api: ApiClient, same: bool) -> No
         response = api.http.get(path, headers=headers)
         assert_error(response, 401, "token", "is invalid")
         assert response.headers.get("www-authenticate") == "Token"
+
+
+def raw_exchange(root_url: str, request: bytes) -> tuple[int, bytes]:
+    """Send `request` as it is on a new connection; the status and body of the answer."""
+    url = httpx.URL(root_url)
+    with socket.create_connection((url.host, url.port), timeout=30) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    if b"transfer-encoding: chunked" in head.lower():
+        body = b"".join(body.split(b"\r\n")[1::2])
+    return status, body
+
+
+@pytest.mark.operation("CreateUser")
+def test_a_chunked_body_is_refused_with_411(api: ApiClient) -> None:
+    """A body of undeclared length (`Transfer-Encoding: chunked`, no Content-Length) is never
+    read as empty: the same 411 from every app, and the server stays up."""
+    tag = uuid.uuid4().hex[:10]
+    body = json.dumps(
+        {"user": {"username": f"ch_{tag}", "email": f"ch_{tag}@example.com", "password": "x" * 8}}
+    ).encode()
+    chunked = (
+        b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:20], body[20:]))
+        + b"0\r\n\r\n"
+    )
+    request = (
+        b"POST /api/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked
+    )
+    status, answer = raw_exchange(api.root_url, request)
+    assert (status, json.loads(answer)) == (
+        411,
+        {"errors": {"request": ["needs a Content-Length"]}},
+    ), answer
+    assert api.get("/health", api_prefix=False).status_code == 200
+    login = {"user": {"email": f"ch_{tag}@example.com", "password": "x" * 8}}
+    assert_error(api.post("/users/login", json_body=login), 401, "credentials", "invalid")

@@ -22,7 +22,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 from marshmallow.validate import Length
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import LengthRequired, UnsupportedMediaType
 
 from flask_app.models import MAX_ID, User, is_storable_text
 
@@ -78,9 +78,13 @@ class StrictJSONProvider(DefaultJSONProvider):
 def json_body() -> Any:
     """The request's JSON body, for operations that take one.
 
+    411 for a body of undeclared length (`Transfer-Encoding: chunked`): Werkzeug and gunicorn
+    would read it, but Django's development server cannot, and the three apps answer alike.
     415 unless the Content-Type is application/json (a charset parameter is fine), 413 past
     MAX_CONTENT_LENGTH (raised by Werkzeug while reading), 400 if empty or not valid JSON.
     """
+    if "Transfer-Encoding" in request.headers:
+        raise LengthRequired()
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     return request.get_json()

@@ -94,9 +94,11 @@ class StrictJSONRoute(APIRoute):
 
 
 class BodySizeLimitMiddleware:
-    """413 for a request body over `max_bytes`, declared in Content-Length or streamed.
+    """413 for a request body over `max_bytes`, declared in Content-Length or streamed, and 411
+    for one of undeclared length (`Transfer-Encoding: chunked`): uvicorn would read it, but
+    Django's development server cannot, and the three apps answer alike.
 
-    The limit applies while the body is read, so a handler that takes no body never reads (nor
+    The rules apply while the body is read, so a handler that takes no body never reads (nor
     refuses) one. It raises Starlette's HTTPException(413), which errors.py answers with the
     spec's body. FastAPI's own `max_body_size` is not used: Starlette answers a declared
     over-limit Content-Length with its own plain-text 413, past the app's error handlers.
@@ -110,13 +112,17 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        chunked = "transfer-encoding" in headers
         # Past 19 digits the header is nonsense anyway; the streamed count still applies.
         declared_bytes = int(declared) if declared.isdigit() and len(declared) < 19 else 0
         received = 0
 
         async def receive_within_limit() -> Message:
             nonlocal received
+            if chunked:
+                raise HTTPException(411)
             if declared_bytes > self.max_bytes:
                 raise HTTPException(413)
             message = await receive()

@@ -87,7 +87,7 @@ serve-fastapi: $(STAMP) | $(DB_DIR) ## FastAPI under uvicorn workers, production
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/uvicorn fastapi_app.main:app \
 	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header
 
-test: test-unit test-contract ## Run every test: per-app unit tests, then the contract suite on all three
+test: test-unit test-contract fuzz-quick ## Every test: per-app unit tests, the contract suite on all three, the bounded fuzz budget
 
 test-contract: $(STAMP) ## The contract suite against all three live servers
 	$(BIN)/pytest tests $(PYTEST_ARGS)
@@ -112,11 +112,14 @@ test-unit: $(STAMP) ## Each app's framework-native tests
 	$(BIN)/pytest fastapi_app/tests -q -m "not postgres"
 
 # Schemathesis against the three live apps, without a token and with one (tests/fuzz/; settings
-# in tests/fuzz/schemathesis.toml). fuzz-quick is the bounded budget (a few minutes on 2 cores);
-# fuzz raises it. FUZZ_ARGS goes to every `schemathesis run`, e.g. FUZZ_ARGS="--seed 7 -n 300".
-# Results: build/fuzz.json, and build/fuzz/<app>-<identity>/ (output with curl commands, reports).
+# in tests/fuzz/schemathesis.toml). fuzz-quick is the bounded budget, part of `make test`: its six
+# runs (three apps, two identities) share FUZZ_WORKERS pytest-xdist workers. fuzz raises the
+# budget and prints Schemathesis's output as it goes. FUZZ_ARGS goes to every `schemathesis run`,
+# e.g. FUZZ_ARGS="--seed 7 -n 300". Results: build/fuzz.json, and build/fuzz/<app>-<identity>/
+# (output with a curl command per failure, reports).
+FUZZ_WORKERS ?= 3
 fuzz-quick: $(STAMP) ## Fuzz the three apps with Schemathesis, the bounded budget (build/fuzz.json)
-	$(BIN)/pytest tests/fuzz -m fuzz -s -q $(PYTEST_ARGS)
+	$(BIN)/pytest tests/fuzz -m fuzz -q -n $(FUZZ_WORKERS) $(PYTEST_ARGS)
 
 fuzz: FUZZ_ARGS ?= --max-examples 100
 fuzz: $(STAMP) ## Fuzz the three apps longer; FUZZ_ARGS="--max-examples 300 --seed 7"

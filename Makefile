@@ -96,7 +96,7 @@ serve-fastapi: $(STAMP) | $(DB_DIR) ## FastAPI under uvicorn workers, production
 	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header \
 	  --no-access-log --no-proxy-headers
 
-test: test-unit test-contract ## Run every test: per-app unit tests, then the contract suite on all three
+test: test-unit test-contract fuzz-quick ## Every test: per-app unit tests, the contract suite on all three, the bounded fuzz budget
 
 test-contract: $(STAMP) ## The contract suite against all three live servers
 	$(BIN)/pytest tests $(PYTEST_ARGS)
@@ -122,10 +122,6 @@ test-unit: $(STAMP) ## Each app's framework-native tests
 	LOG_LEVEL=WARNING $(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --exclude-tag postgres
 	$(BIN)/pytest fastapi_app/tests -q -m "not postgres"
 
-# Schemathesis against the three live apps, without a token and with one (tests/fuzz/; settings
-# in tests/fuzz/schemathesis.toml). fuzz-quick is the bounded budget (a few minutes on 2 cores);
-# fuzz raises it. FUZZ_ARGS goes to every `schemathesis run`, e.g. FUZZ_ARGS="--seed 7 -n 300".
-# Results: build/fuzz.json, and build/fuzz/<app>-<identity>/ (output with curl commands, reports).
 test-faults: $(STAMP) ## Production servers under SIGTERM, SIGKILL of a worker, a PostgreSQL restart
 	$(BIN)/pytest tests/faults -m faults -s -q $(PYTEST_ARGS)
 
@@ -133,8 +129,15 @@ soak: SOAK_ARGS ?= --seconds 300 --connections 64
 soak: $(STAMP) ## 5 minutes of mixed reads and writes at 64 connections per app on PostgreSQL (build/soak.json)
 	$(BIN)/python -m tests.faults.soak $(SOAK_ARGS)
 
+# Schemathesis against the three live apps, without a token and with one (tests/fuzz/; settings
+# in tests/fuzz/schemathesis.toml). fuzz-quick is the bounded budget, part of `make test`: its six
+# runs (three apps, two identities) share FUZZ_WORKERS pytest-xdist workers. fuzz raises the
+# budget and prints Schemathesis's output as it goes. FUZZ_ARGS goes to every `schemathesis run`,
+# e.g. FUZZ_ARGS="--seed 7 -n 300". Results: build/fuzz.json, and build/fuzz/<app>-<identity>/
+# (output with a curl command per failure, reports).
+FUZZ_WORKERS ?= 3
 fuzz-quick: $(STAMP) ## Fuzz the three apps with Schemathesis, the bounded budget (build/fuzz.json)
-	$(BIN)/pytest tests/fuzz -m fuzz -s -q $(PYTEST_ARGS)
+	$(BIN)/pytest tests/fuzz -m fuzz -q -n $(FUZZ_WORKERS) $(PYTEST_ARGS)
 
 fuzz: FUZZ_ARGS ?= --max-examples 100
 fuzz: $(STAMP) ## Fuzz the three apps longer; FUZZ_ARGS="--max-examples 300 --seed 7"

@@ -144,11 +144,13 @@ INSTALLED_APPS = [
     "django_app.conduit",
 ]
 
+# SecurityMiddleware first, so its headers (X-Content-Type-Options: nosniff) reach every
+# response, the CORS preflights CorsMiddleware answers by itself included.
 MIDDLEWARE = [
     # First, so every response gets the request id and every request its log record.
     "django_app.conduit.logs.RequestLogMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -66,10 +66,15 @@ authorization_header = APIKeyHeader(
 
 
 async def get_token(
+    request: Request,
     authorization: Annotated[str | None, Security(authorization_header)],
 ) -> str | None:
     """The JWT of an `Authorization: Token <jwt>` header (scheme case-insensitive), or None
-    when there is no header."""
+    when there is no header. Two such headers are a 401, as in the other apps (whose WSGI
+    servers join them into one value no scheme parses): which one names the caller is not the
+    app's guess, and Starlette's `headers[...]` would silently take the first."""
+    if len(request.headers.getlist("authorization")) > 1:
+        raise UnauthorizedError("is invalid")
     if authorization is None:
         return None
     scheme, _, token = authorization.strip().partition(" ")

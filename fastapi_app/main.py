@@ -5,13 +5,17 @@ Run with `uvicorn fastapi_app.main:app`; the schema comes from `python -m fastap
 """
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.types import Receive, Scope, Send
+from fastapi.routing import iter_route_contexts
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -62,6 +66,67 @@ class APICORSMiddleware(CORSMiddleware):
         await super().__call__(scope, receive, send)
 
 
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
+    """The methods of the request's path: those of every route with that path, HEAD wherever
+    there is GET, and OPTIONS; none if no route has the path (a 404)."""
+    methods: set[str] = set()
+    # Included routers stay whole in app.routes; iter_route_contexts walks their routes.
+    for route in iter_route_contexts(routes):
+        if route.methods and route.matches(scope)[0] != Match.NONE:
+            methods |= route.methods
+    if not methods:
+        return []
+    return sorted(methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set()))
+
+
+class HTTPMethodsMiddleware:
+    """What Flask's and Django's routers do on their own, and Starlette's, with one route per
+    method and path, does not: HEAD served as GET without the body wherever GET is, a plain
+    OPTIONS (CORS preflights are answered outside) answered with the path's methods, and a 405
+    whose `Allow` lists all of them rather than those of the first route with the path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, routes = scope["method"], scope["app"].routes
+        if method == "OPTIONS" and (methods := allowed_methods(routes, scope)):
+            await Response(headers={"Allow": ", ".join(methods)})(scope, receive, send)
+            return
+
+        async def send_with_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                headers = MutableHeaders(scope=message)
+                headers["Allow"] = ", ".join(allowed_methods(routes, scope))
+            elif message["type"] == "http.response.body" and method == "HEAD":
+                message = {**message, "body": b""}
+            await send(message)
+
+        served = scope
+        if method == "HEAD" and "GET" in allowed_methods(routes, scope):
+            served = {**scope, "method": "GET"}
+        await self.app(served, receive, send_with_allow)
+
+
+class NoSniffMiddleware:
+    """`X-Content-Type-Options: nosniff` on every response, so no browser takes a JSON body (or
+    an error page) for HTML or script; Django's SecurityMiddleware does the same."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff if scope["type"] == "http" else send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for `settings` (default: read from the environment)."""
     settings = settings or get_settings()
@@ -103,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Middleware added last runs first: the request log wraps everything, so it sees (and
     # marks with the request id) every response; CORS wraps the rest, including the 500
     # responses InternalErrorMiddleware produces.
+    app.add_middleware(HTTPMethodsMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(
@@ -112,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
         allow_credentials=False,
     )
+    app.add_middleware(NoSniffMiddleware)  # outside CORS: on the preflights too
     app.add_middleware(RequestLogMiddleware)
     if settings.trusted_proxies:
         # request.client is the address X-Forwarded-For names when a trusted proxy sends it

@@ -41,7 +41,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fastapi_app import models
 
 USERNAME_PATTERN = r"^\w[\w.-]*$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Not in any part of an email: `@`, whitespace in Python's sense and in ECMA-262's `\s` (so
+# U+001C-U+001F, U+0085 and U+FEFF alike), control and format characters (Unicode Cc, Cf). The
+# spec's Email pattern spells out the same set (Unicode 14.0), so JSON Schema tools agree.
+EMAIL_EXCLUDED = (
+    "@\x00-\x20\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u1680\u180e"
+    "\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
+)
+EMAIL_PATTERN = f"^[^{EMAIL_EXCLUDED}]+@[^{EMAIL_EXCLUDED}]+\\.[^{EMAIL_EXCLUDED}]+$"
 DECIMAL_PATTERN = re.compile(r"[0-9]+")
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
@@ -85,9 +94,11 @@ class StrictJSONRoute(APIRoute):
 
 
 class BodySizeLimitMiddleware:
-    """413 for a request body over `max_bytes`, declared in Content-Length or streamed.
+    """413 for a request body over `max_bytes`, declared in Content-Length or streamed, and 411
+    for one of undeclared length (`Transfer-Encoding: chunked`): uvicorn would read it, but
+    Django's development server cannot, and the three apps answer alike.
 
-    The limit applies while the body is read, so a handler that takes no body never reads (nor
+    The rules apply while the body is read, so a handler that takes no body never reads (nor
     refuses) one. It raises Starlette's HTTPException(413), which errors.py answers with the
     spec's body. FastAPI's own `max_body_size` is not used: Starlette answers a declared
     over-limit Content-Length with its own plain-text 413, past the app's error handlers.
@@ -101,13 +112,17 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        chunked = "transfer-encoding" in headers
         # Past 19 digits the header is nonsense anyway; the streamed count still applies.
         declared_bytes = int(declared) if declared.isdigit() and len(declared) < 19 else 0
         received = 0
 
         async def receive_within_limit() -> Message:
             nonlocal received
+            if chunked:
+                raise HTTPException(411)
             if declared_bytes > self.max_bytes:
                 raise HTTPException(413)
             message = await receive()

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from flask.logging import default_handler
 from flask_cors import CORS
 
@@ -54,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     limiter.init_app(app)
     register_error_handlers(app)
+    app.after_request(forbid_content_sniffing)
     # The API's Blueprints, registered through flask-smorest, which documents them.
     api = openapi.Api(app)
     for module in (users, profiles, articles, comments, tags):
@@ -65,3 +66,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(seed_command)
     app.cli.add_command(create_staff_command)
     return app
+
+
+def forbid_content_sniffing(response: Response) -> Response:
+    """Every response says `X-Content-Type-Options: nosniff`, so no browser takes a JSON body
+    (or an error page) for HTML or script; Django's SecurityMiddleware does the same."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response

@@ -99,6 +99,7 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     400: ("request", "is not valid JSON"),
     404: ("route", "not found"),
     405: ("method", "not allowed"),
+    411: ("request", "needs a Content-Length"),
     413: ("request", "is too large"),
     415: ("request", "must be application/json"),
     429: ("request", "too many attempts, try again later"),

@@ -22,7 +22,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 from marshmallow.validate import Length
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import LengthRequired, UnsupportedMediaType
 
 from flask_app.models import MAX_ID, User, has_invisible_characters, is_storable_text
 
@@ -34,7 +34,16 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
 
 USERNAME_PATTERN = re.compile(r"\w[\w.-]*")
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Not in any part of an email: `@`, whitespace in Python's sense and in ECMA-262's `\s` (so
+# U+001C-U+001F, U+0085 and U+FEFF alike), control and format characters (Unicode Cc, Cf). The
+# spec's Email pattern spells out the same set (Unicode 14.0), so JSON Schema tools agree.
+EMAIL_EXCLUDED = (
+    "@\x00-\x20\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u1680\u180e"
+    "\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
+)
+EMAIL_PATTERN = re.compile(f"[^{EMAIL_EXCLUDED}]+@[^{EMAIL_EXCLUDED}]+\\.[^{EMAIL_EXCLUDED}]+")
 DECIMAL_PATTERN = re.compile(r"[0-9]+")
 
 
@@ -69,9 +78,13 @@ class StrictJSONProvider(DefaultJSONProvider):
 def json_body() -> Any:
     """The request's JSON body, for operations that take one.
 
+    411 for a body of undeclared length (`Transfer-Encoding: chunked`): Werkzeug and gunicorn
+    would read it, but Django's development server cannot, and the three apps answer alike.
     415 unless the Content-Type is application/json (a charset parameter is fine), 413 past
     MAX_CONTENT_LENGTH (raised by Werkzeug while reading), 400 if empty or not valid JSON.
     """
+    if "Transfer-Encoding" in request.headers:
+        raise LengthRequired()
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     return request.get_json()

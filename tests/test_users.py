@@ -8,10 +8,11 @@ import time
 import uuid
 from typing import Any
 
+import jsonschema_rs
 import jwt
 import pytest
 
-from tests.client import ApiClient, assert_error
+from tests.client import ApiClient, assert_error, load_spec
 
 pytestmark = pytest.mark.usefixtures("impl")
 
@@ -97,6 +98,41 @@ def test_register_reports_every_blank_field_at_once(api: ApiClient) -> None:
 def test_register_rejects_bad_values(api: ApiClient, field: str, value: Any, message: str) -> None:
     response = api.post("/users", json_body={"user": new_user(**{field: value})})
     assert_error(response, 422, field, message)
+
+
+# Characters inside an email that JSON Schema's regex dialect (ECMA-262) and Python's disagree
+# on as whitespace, or that are invisible (control and format characters), and a few plain ones.
+EMAIL_CHARACTERS = {
+    "U+001F unit separator (Python whitespace)": "\x1f",
+    "U+FEFF byte order mark (ECMA-262 whitespace)": "\ufeff",
+    "U+0085 next line": "\x85",
+    "U+0084 C1 control": "\x84",
+    "U+200B zero-width space": "\u200b",
+    "U+202E right-to-left override": "\u202e",
+    "U+00A0 no-break space": "\xa0",
+    "U+E0001 language tag": "\U000e0001",
+    "e with acute": "\xe9",
+    "CJK": "\u4f60",
+    "plus": "+",
+}
+
+
+@pytest.mark.operation("CreateUser", "Login")
+@pytest.mark.parametrize("character", list(EMAIL_CHARACTERS.values()), ids=list(EMAIL_CHARACTERS))
+def test_an_email_gets_the_verdict_of_the_spec_pattern(api: ApiClient, character: str) -> None:
+    """The apps refuse exactly the addresses the spec's Email schema refuses, as JSON Schema
+    (ECMA-262) reads its pattern; and Login checks the format the same way."""
+    email = f"a{character}{uuid.uuid4().hex[:8]}@example.com"
+    valid = jsonschema_rs.validator_for(load_spec()["components"]["schemas"]["Email"]).is_valid
+    response = api.post("/users", json_body={"user": new_user(email=email)})
+    login = api.post("/users/login", json_body={"user": {"email": email, "password": "x" * 8}})
+    if valid(email):
+        assert response.status_code == 201, response.text
+        assert response.json()["user"]["email"] == email
+        assert_error(login, 401, "credentials", "invalid")
+    else:
+        assert_error(response, 422, "email", "is invalid")
+        assert_error(login, 422, "email", "is invalid")
 
 
 @pytest.mark.operation("CreateUser")

@@ -75,6 +75,14 @@ class UnprocessableError(exceptions.APIException):
         super().__init__({key: [message]})
 
 
+class LengthRequiredError(exceptions.APIException):
+    """411 for a body of undeclared length (`Transfer-Encoding: chunked`), which Django reads
+    as empty (it reads CONTENT_LENGTH bytes) and its development server cannot de-chunk."""
+
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = "needs a Content-Length"
+
+
 class DatabaseUnavailableError(exceptions.APIException):
     """503: the database did not answer (the health check, or any request during an outage)."""
 

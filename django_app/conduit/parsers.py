@@ -12,6 +12,8 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
+from django_app.conduit.exceptions import LengthRequiredError
+
 
 class JSONParser(parsers.JSONParser):
     """DRF's strict JSON parser, with nesting too deep for Python also a 400.
@@ -51,8 +53,11 @@ def json_body(request: Request) -> Any:
     DRF reads an empty body, or one without a Content-Type, as `{}` without asking a parser, so
     this checks what it would skip, in the spec's order: 415 unless the Content-Type is
     application/json (a charset parameter is fine), 413 past DATA_UPLOAD_MAX_MEMORY_SIZE (raised
-    by Django while reading), 400 if empty or not valid JSON (JSONParser).
+    by Django while reading), 400 if empty or not valid JSON (JSONParser); before all of them, 411
+    for a chunked body, which Django would read as empty.
     """
+    if "HTTP_TRANSFER_ENCODING" in request.META:
+        raise LengthRequiredError
     media_type = request.content_type.partition(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType(media_type)

@@ -24,7 +24,16 @@ from django_app.conduit.models import Article, User, has_invisible_characters, s
 BLANK = "can't be blank"
 NOT_AN_OBJECT = "must be an object"
 USERNAME_PATTERN = re.compile(r"^\w[\w.-]*$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Not in any part of an email: `@`, whitespace in Python's sense and in ECMA-262's `\s` (so
+# U+001C-U+001F, U+0085 and U+FEFF alike), control and format characters (Unicode Cc, Cf). The
+# spec's Email pattern spells out the same set (Unicode 14.0), so JSON Schema tools agree.
+EMAIL_EXCLUDED = (
+    "@\x00-\x20\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u1680\u180e"
+    "\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
+)
+EMAIL_PATTERN = re.compile(f"^[^{EMAIL_EXCLUDED}]+@[^{EMAIL_EXCLUDED}]+\\.[^{EMAIL_EXCLUDED}]+$")
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
 MAX_LIMIT = 100

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from fastapi_app import services
 from fastapi_app.dependencies import TOKEN_OPTIONAL, CurrentUser, OptionalUser, SessionDep
@@ -25,7 +26,21 @@ from fastapi_app.schemas import (
 router = APIRouter(route_class=StrictJSONRoute)
 
 
-# Declared before /articles/{slug}, which would otherwise take "feed" for a slug.
+class ArticleSlugConvertor(StringConvertor):
+    """An article's slug in `/articles/{slug}`: any path segment but `feed`.
+
+    `/articles/feed` is a resource of its own (GET only). Starlette's router takes the first
+    route whose path and method fit, so without this `PUT /articles/feed` would reach
+    UpdateArticle (a 404) instead of being a 405.
+    """
+
+    regex = r"(?!feed$)[^/]+"
+
+
+# Starlette's convertors are named in a registry of its own, read when a route is declared.
+register_url_convertor("article_slug", ArticleSlugConvertor())
+
+
 # operationId: GetArticlesFeed
 @router.get(
     "/articles/feed",
@@ -110,7 +125,7 @@ async def create_article(
 
 # operationId: GetArticle
 @router.get(
-    "/articles/{slug}",
+    "/articles/{slug:article_slug}",
     operation_id="GetArticle",
     summary="Get an article",
     tags=["Articles"],
@@ -129,7 +144,7 @@ async def get_article(
 
 # operationId: UpdateArticle
 @router.put(
-    "/articles/{slug}",
+    "/articles/{slug:article_slug}",
     operation_id="UpdateArticle",
     summary="Update an article",
     tags=["Articles"],
@@ -151,7 +166,7 @@ async def update_article(
 
 # operationId: DeleteArticle
 @router.delete(
-    "/articles/{slug}",
+    "/articles/{slug:article_slug}",
     operation_id="DeleteArticle",
     summary="Delete an article",
     tags=["Articles"],

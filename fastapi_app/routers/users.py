@@ -1,6 +1,8 @@
 """User and Authentication: register, log in, read and update the current user."""
 
-from fastapi import APIRouter, Depends, status
+from typing import Any
+
+from fastapi import APIRouter, Depends, Response, status
 
 from fastapi_app import services
 from fastapi_app.dependencies import (
@@ -26,7 +28,29 @@ from fastapi_app.throttling import (
     limit_registration_by_address,
 )
 
-router = APIRouter(tags=["User and Authentication"], route_class=StrictJSONRoute)
+
+async def never_cache_tokens(response: Response) -> None:
+    """Each operation here answers with a token: `Cache-Control: no-store`, so no cache keeps it."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+# The header never_cache_tokens sends, documented on each success as the spec's UserResponse has it.
+NO_STORE: dict[str, Any] = {
+    "headers": {
+        "Cache-Control": {
+            "required": True,
+            "description": "`no-store`: a response that carries a token is kept by no cache.",
+            "schema": {"const": "no-store"},
+        }
+    }
+}
+
+
+router = APIRouter(
+    tags=["User and Authentication"],
+    route_class=StrictJSONRoute,
+    dependencies=[Depends(never_cache_tokens)],
+)
 
 
 # operationId: Login
@@ -36,7 +60,7 @@ router = APIRouter(tags=["User and Authentication"], route_class=StrictJSONRoute
     summary="Existing user login",
     response_model=UserResponse,
     response_description="A user, with a token.",
-    responses=error_responses(*BODY_ERRORS, 401, 429),
+    responses={200: NO_STORE, **error_responses(*BODY_ERRORS, 401, 429)},
     dependencies=[Depends(limit_login_by_address)],
 )
 async def login(
@@ -61,7 +85,7 @@ async def login(
     status_code=status.HTTP_201_CREATED,
     response_model=UserResponse,
     response_description="A user, with a token.",
-    responses=error_responses(*BODY_ERRORS, 409, 429),
+    responses={201: NO_STORE, **error_responses(*BODY_ERRORS, 409, 429)},
     dependencies=[Depends(limit_registration_by_address)],
 )
 async def create_user(
@@ -86,7 +110,7 @@ async def create_user(
     summary="Get current user",
     response_model=UserResponse,
     response_description="A user, with a token.",
-    responses=error_responses(401),
+    responses={200: NO_STORE, **error_responses(401)},
 )
 async def get_current_user(user: CurrentUser, token: CurrentToken) -> UserResponse:
     """The caller, with the token they presented."""
@@ -100,7 +124,7 @@ async def get_current_user(user: CurrentUser, token: CurrentToken) -> UserRespon
     summary="Update current user",
     response_model=UserResponse,
     response_description="A user, with a token.",
-    responses=error_responses(*BODY_ERRORS, 401, 409),
+    responses={200: NO_STORE, **error_responses(*BODY_ERRORS, 401, 409)},
 )
 async def update_current_user(
     session: SessionDep,

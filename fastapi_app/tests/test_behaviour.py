@@ -126,8 +126,8 @@ async def test_checks_run_in_the_documented_order(client: httpx.AsyncClient) -> 
     assert (forbidden.status_code, errors(forbidden)) == (403, {"article": ["forbidden"]})
 
 
-async def test_streamed_bodies_over_the_limit_are_413(client: httpx.AsyncClient) -> None:
-    """Without a Content-Length the limit applies to the bytes as they arrive."""
+async def test_streamed_bodies_are_411_unread(client: httpx.AsyncClient) -> None:
+    """A body without a Content-Length (chunked) is refused before a byte of it is read."""
     token = await register(client, "alice")
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -142,7 +142,10 @@ async def test_streamed_bodies_over_the_limit_are_413(client: httpx.AsyncClient)
         headers={**auth(token), "Content-Type": "application/json"},
     )
     assert "content-length" not in response.request.headers
-    assert (response.status_code, errors(response)) == (413, {"request": ["is too large"]})
+    assert (response.status_code, errors(response)) == (
+        411,
+        {"request": ["needs a Content-Length"]},
+    )
 
 
 @pytest.mark.parametrize(

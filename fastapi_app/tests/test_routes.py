@@ -56,7 +56,7 @@ def snake_case(operation_id: str) -> str:
 def test_every_spec_operation_is_served_once_at_its_path_and_method() -> None:
     expected = spec_operations()
     served = [
-        (route.operation_id, method, route.path)
+        (route.operation_id, method, route.path_format)
         for route in api_routes()
         for method in sorted((route.methods or set()) - {"HEAD"})
     ]

@@ -2,6 +2,7 @@
 
 from flask import g
 from flask.typing import ResponseReturnValue
+from werkzeug.routing import BaseConverter
 
 from flask_app import openapi, services
 from flask_app.auth import login_optional, login_required
@@ -22,6 +23,20 @@ from flask_app.schemas import (
 )
 
 bp = Blueprint("Articles", __name__)
+
+
+class ArticleSlugConverter(BaseConverter):
+    """An article's slug in `/articles/<slug>`: any path segment but `feed`.
+
+    `/articles/feed` is a resource of its own (GET only). Werkzeug picks a rule by its path and
+    then its methods, trying the next rule when the methods do not fit, so without this
+    `PUT /articles/feed` would reach UpdateArticle (a 404) instead of being a 405.
+    """
+
+    regex = r"(?!feed$)[^/]+"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.update(article_slug=ArticleSlugConverter))
 
 
 # operationId: GetArticlesFeed
@@ -76,7 +91,7 @@ def create_article(fields: NewArticle) -> SingleArticleResponse:
 
 
 # operationId: GetArticle
-@bp.get("/articles/<slug>", parameters=[openapi.SLUG])
+@bp.get("/articles/<article_slug:slug>", parameters=[openapi.SLUG])
 @bp.doc(
     operationId="GetArticle",
     summary="Get an article",
@@ -92,7 +107,7 @@ def get_article(slug: str) -> SingleArticleResponse:
 
 
 # operationId: UpdateArticle
-@bp.put("/articles/<slug>", parameters=[openapi.SLUG])
+@bp.put("/articles/<article_slug:slug>", parameters=[openapi.SLUG])
 @bp.doc(
     operationId="UpdateArticle",
     summary="Update an article",
@@ -109,7 +124,7 @@ def update_article(changes: UpdateArticle, slug: str) -> SingleArticleResponse:
 
 
 # operationId: DeleteArticle
-@bp.delete("/articles/<slug>", parameters=[openapi.SLUG])
+@bp.delete("/articles/<article_slug:slug>", parameters=[openapi.SLUG])
 @bp.doc(
     operationId="DeleteArticle",
     summary="Delete an article",

@@ -1,6 +1,6 @@
 """User and Authentication: register, login, read and update the current user."""
 
-from flask import g
+from flask import Response, g
 
 from flask_app import openapi, services, throttling
 from flask_app.auth import issue_token, login_required
@@ -18,6 +18,15 @@ from flask_app.schemas import (
 )
 
 bp = Blueprint("User and Authentication", __name__)
+
+
+def never_cache_tokens(response: Response) -> Response:
+    """Each operation here answers with a token: `Cache-Control: no-store`, so no cache keeps it."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+bp.after_request(never_cache_tokens)
 
 
 # operationId: Login

@@ -8,6 +8,7 @@ from rest_framework.fields import Field
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_app.conduit.models import storable
@@ -17,23 +18,35 @@ RowT = TypeVar("RowT")
 
 
 class ConduitAPIView(APIView):
-    """DRF's APIView, except that a method the view lacks is a 405, before authentication.
+    """DRF's APIView, except that a method the view lacks is a 405, before authentication, and
+    a plain OPTIONS is answered with the view's methods alone.
 
     DRF authenticates and checks permissions before it looks up the handler, so `PATCH /api/user`
     without a token would be a 401; the API (like Flask's and Starlette's routers) answers 405
-    for a wrong method whoever asks.
+    for a wrong method whoever asks. DRF's own OPTIONS would need the token too, and describe
+    the view in a body of its own; here it is an empty 200 whose `Allow` (DRF's, from
+    `allowed_methods`, on every response of the view) lists the methods, HEAD and OPTIONS too.
     """
 
-    # The API's methods; CORS preflight OPTIONS requests are answered by the CORS middleware
-    # before any view runs, so a bare OPTIONS (like PATCH) is a 405 with an honest Allow header.
-    http_method_names = ["get", "post", "put", "delete", "head"]
+    # The API's methods. CORS preflight OPTIONS requests are answered by the CORS middleware
+    # before any view runs; Django's View serves HEAD with `get` wherever there is one.
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """Refuse an unsupported method, then authenticate, check permissions and throttle."""
+        """Refuse an unsupported method, then (but for OPTIONS) authenticate, check
+        permissions and throttle."""
         method = (request.method or "").lower()
         if method not in self.http_method_names or not hasattr(self, method):
             self.http_method_not_allowed(request, *args, **kwargs)
+        if method == "options":
+            return
         super().initial(request, *args, **kwargs)
+
+    # DRF hands views its Request, a wrapper of the HttpRequest that Django's View.options names
+    # (DRF's stubs silence the same mismatch on APIView.options).
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        """An empty 200; finalize_response adds the `Allow` header."""
+        return Response()
 
 
 class LookupValueFilter(BaseFilterBackend):

@@ -1,5 +1,7 @@
 """User and Authentication: register, log in, read and update the current user."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -22,7 +24,11 @@ from django_app.conduit.throttling import (
 )
 from django_app.conduit.views.base import ConduitAPIView
 
+# Every response of the views here carries a token: no cache may keep it.
+never_cache_tokens = method_decorator(cache_control(no_store=True), name="dispatch")
 
+
+@never_cache_tokens
 class UsersView(ConduitAPIView):
     """POST /api/users."""
 
@@ -48,6 +54,7 @@ class UsersView(ConduitAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+@never_cache_tokens
 class LoginView(ConduitAPIView):
     """POST /api/users/login."""
 
@@ -73,6 +80,7 @@ class LoginView(ConduitAPIView):
         return Response({"user": UserSerializer(user, context={"token": issue_token(user)}).data})
 
 
+@never_cache_tokens
 class CurrentUserView(ConduitAPIView):
     """GET and PUT /api/user; both answer with the token the request presented, except a
     password change, which makes it stale and answers with a fresh one."""

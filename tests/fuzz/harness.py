@@ -142,12 +142,18 @@ def run(
         str(report),
         "--report-ndjson-path",
         str(ndjson),
-        *(["--header", f"Authorization: Token {token}"] if token else []),
         *extra_arguments(),
         *arguments,  # last, so what this run needs wins over FUZZ_ARGS
     ]
+    # With a token, tests/fuzz/hooks.py authorizes each case (see there why not `--header`).
+    auth = {"SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "FUZZ_TOKEN": token or "",
+            "FUZZ_API_URL": base_url} if token else {}  # fmt: skip
     shown = shlex.join(command).replace(str(REPO_ROOT) + "/", "")
-    result.commands.append(shown.replace(token, "<token>") if token else shown)
+    if token:
+        shown = (
+            shlex.join(f"{k}={v}" for k, v in auth.items()).replace(token, "<token>") + " " + shown
+        )
+    result.commands.append(shown)
     result.log_paths.append(str(log_path.relative_to(REPO_ROOT)))
     for stale in (ndjson, report):  # a run that breaks early must not be read as an old one
         stale.unlink(missing_ok=True)
@@ -161,7 +167,13 @@ def run(
             text=True,
             encoding="utf-8",
             errors="replace",
-            env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
+            env={
+                **os.environ,
+                "NO_COLOR": "1",
+                "COLUMNS": "100",
+                "PYTHONPATH": str(REPO_ROOT),
+                **auth,
+            },
         )
         assert process.stdout is not None
         watchdog = threading.Timer(RUN_TIMEOUT_SECONDS, process.kill)

@@ -13,7 +13,9 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -265,6 +267,42 @@ def test_an_unreachable_redis_falls_back_to_each_process_memory(
     assert len(warnings) == 1, warnings  # one for the outage, not one per request
     assert warnings[0]["store"] == dead_redis
     assert warnings[0]["error"] == "ConnectionError"
+
+
+@pytest.fixture
+def hanging_redis() -> Iterator[str]:
+    """A port that accepts connections and never answers, as a stuck Redis does."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            held.append(connection)
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+@pytest.mark.operation("CreateUser")
+def test_a_redis_that_hangs_does_not_stall_requests(
+    start_server: ServerFactory, hanging_redis: str
+) -> None:
+    # Without socket timeouts, the first command would wait for the client's 30 s timeout.
+    server, api = start_server(REDIS_URL=hanging_redis, TRUSTED_PROXIES="127.0.0.1")
+    address = new_address()
+    for _ in range(LIMIT):
+        started = time.monotonic()
+        assert register(api, address=address).status_code == 201
+        assert time.monotonic() - started < 5
+    assert_too_many(register(api, address=address))
+    assert [record["error"] for record in store_warnings(server)] == ["TimeoutError"]
 
 
 class RedisServer:

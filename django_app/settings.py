@@ -22,7 +22,9 @@ The variable names are the same in the three apps:
 - TRUSTED_PROXIES: comma-separated addresses or networks whose X-Forwarded-For names the client
   (default none: the peer address is the client).
 - REDIS_URL: the cache the throttles count in, shared by every process (default: unset, each
-  process's local memory).
+  process's local memory). While Redis does not answer (0.5 s connect and read timeouts), each
+  process counts in its own local memory, logs one warning for the outage, and goes back to
+  Redis once it answers again (conduit/throttling.py).
 
 There are no per-environment settings modules; APP_ENV=production only turns on the checks that
 a deployment needs. A bad value raises ImproperlyConfigured, which manage.py prints as one line.
@@ -122,7 +124,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 # The throttles' counters: in Redis, shared by every process, or in each process's memory.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that hangs costs a request half a second, not a worker.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

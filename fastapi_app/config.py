@@ -20,7 +20,9 @@ The same variable names as the Flask and Django apps:
 - TRUSTED_PROXIES: comma-separated addresses or networks whose X-Forwarded-For names the client
   (default none: the peer address is the client).
 - REDIS_URL: where the limits' counters live, shared by every process (default: unset, in each
-  process's memory).
+  process's memory). While Redis does not answer (0.5 s connect and read timeouts), each process
+  counts in its own memory, logs one warning for the outage, and goes back to Redis once it
+  answers again (throttling.py).
 """
 
 from collections.abc import Mapping

@@ -16,7 +16,7 @@ from flask_app.errors import register_error_handlers
 from flask_app.extensions import close_sessions_quietly, configure_sqlite, db, migrate
 from flask_app.logs import configure_logging, init_request_logs
 from flask_app.schemas import StrictJSONProvider
-from flask_app.throttling import limiter
+from flask_app.throttling import init_limits
 from flask_app.views import articles, comments, docs, health, home, profiles, tags, users
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -52,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         supports_credentials=False,
     )
-    limiter.init_app(app)
+    init_limits(app)
     register_error_handlers(app)
     app.after_request(forbid_content_sniffing)
     # The API's Blueprints, registered through flask-smorest, which documents them.

@@ -20,7 +20,9 @@ The same variable names are used by the Django and FastAPI apps:
 - TRUSTED_PROXIES: comma-separated addresses or networks whose X-Forwarded-For names the client
   (default none: the peer address is the client).
 - REDIS_URL: where the limits' counters live, shared by every process (default: unset, in each
-  process's memory).
+  process's memory). While Redis does not answer (0.5 s connect and read timeouts), each process
+  counts in its own memory, logs one warning for the outage, and goes back to Redis once a
+  check finds it answering again (throttling.py).
 
 There are no per-environment subclasses: APP_ENV only switches the production checks on.
 """
@@ -157,6 +159,13 @@ class Config:
         self.REDIS_URL = env.get("REDIS_URL", "").strip()
         self.RATELIMIT_ENABLED = _flag(env, "RATE_LIMITS_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        if self.REDIS_URL:
+            # A Redis that hangs costs a request half a second, not a worker.
+            self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        # Redis down: count in this process's memory with the same limits, retrying Redis with
+        # Flask-Limiter's back-off; swallowed, the failure of a count after the response.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
         # `flask seed` loads the demo data unless SEED=0.
         self.SEED = env.get("SEED", "1") != "0"
         # The admin's session cookie (Flask's signed session); the API itself never sets one.

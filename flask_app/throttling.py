@@ -3,16 +3,21 @@
 Flask-Limiter counts, in process memory or in Redis when REDIS_URL is set (config.py sets its
 storage), over a moving window. The limits are read from the config on each request, so the
 settings (and tests) decide them; a breach raises Flask-Limiter's RateLimitExceeded, which
-errors.py answers with the spec's 429.
+errors.py answers with the spec's 429. When Redis fails, Flask-Limiter's in-memory fallback
+(config.py turns it on) counts in this process with the same limits until Redis answers a
+check again; its one warning per outage gets the store and the error from `StoreOutageFields`.
 """
 
 import hashlib
 import ipaddress
+import logging
 import math
+import sys
 import time
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, has_app_context, request
 from flask_limiter import Limiter
 
 TrustedProxies = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
@@ -72,6 +77,36 @@ def retry_after() -> int:
     # The window's own reset time: RequestLimit.reset_at rounds it up to the next second.
     reset_at = breached.window.reset_time if breached else time.time() + 1
     return max(1, math.ceil(reset_at - time.time()))
+
+
+def store_name(url: str) -> str:
+    """The counters' store as a log names it: its address and database, never its password."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+class StoreOutageFields(logging.Filter):
+    """Adds the store and the error's class to Flask-Limiter's "falling back" warning, which
+    names neither: it is logged in the `except` block that caught the storage's error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = sys.exc_info()[1]
+        if record.levelno == logging.WARNING and error is not None and has_app_context():
+            record.fields = {
+                **getattr(record, "fields", {}),
+                "store": store_name(current_app.config["RATELIMIT_STORAGE_URI"]),
+                "error": type(error).__name__,
+            }
+        return True
+
+
+store_outage_fields = StoreOutageFields()
+
+
+def init_limits(app: Flask) -> None:
+    """Flask-Limiter on the app, its outage warning with the fields an operator needs."""
+    limiter.init_app(app)
+    logging.getLogger("flask-limiter").addFilter(store_outage_fields)  # once: same filter
 
 
 limiter = Limiter(key_func=client_address, strategy="moving-window")

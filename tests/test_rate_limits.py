@@ -9,17 +9,24 @@ tests, and no two runs sharing one Redis, ever count into the same counter.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shutil
+import socket
+import subprocess
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 import redis
 
 from tests.client import ApiClient, RegisteredUser, assert_error
-from tests.servers import LiveServer
+from tests.servers import LiveServer, free_port
 
 pytestmark = [pytest.mark.usefixtures("impl"), pytest.mark.managed_servers]
 
@@ -216,3 +223,178 @@ def test_two_processes_on_one_redis_share_the_limits(
     for api in (first, second, first):
         assert login(api, email, "wrong password", address=new_address()).status_code == 401
     assert_too_many(login(second, email, "long enough", address=new_address()))
+
+
+def store_warnings(server: LiveServer) -> list[dict[str, Any]]:
+    """The server's warnings that name a counter store (its outage warnings)."""
+    records = []
+    for line in server.log_path.read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("level") == "WARNING" and "store" in record:
+            records.append(record)
+    return records
+
+
+@pytest.mark.operation("Login", "CreateUser")
+def test_an_unreachable_redis_falls_back_to_each_process_memory(
+    start_server: ServerFactory,
+) -> None:
+    # Nobody listens on this port: every Redis command fails at once with ConnectionError.
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    server, api = start_server(REDIS_URL=dead_redis, TRUSTED_PROXIES="127.0.0.1")
+
+    address = new_address()
+    for _ in range(LIMIT):
+        assert register(api, address=address).status_code == 201
+    assert_too_many(register(api, address=address))
+
+    created = register(api, address=new_address())
+    assert created.status_code == 201, created.text
+    email = created.json()["user"]["email"]
+    address = new_address()
+    assert login(api, email, "long enough", address=address).status_code == 200
+    for _ in range(LIMIT - 1):
+        assert login(api, email, "wrong password", address=address).status_code == 401
+    assert_too_many(login(api, email, "long enough", address=address))
+    # The per-account limit counts in memory too: a third failure, from another address, locks it.
+    assert login(api, email, "wrong password", address=new_address()).status_code == 401
+    assert_too_many(login(api, email, "long enough", address=new_address()))
+
+    warnings = store_warnings(server)
+    assert len(warnings) == 1, warnings  # one for the outage, not one per request
+    assert warnings[0]["store"] == dead_redis
+    assert warnings[0]["error"] == "ConnectionError"
+
+
+@pytest.fixture
+def hanging_redis() -> Iterator[str]:
+    """A port that accepts connections and never answers, as a stuck Redis does."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            held.append(connection)
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+@pytest.mark.operation("CreateUser")
+def test_a_redis_that_hangs_does_not_stall_requests(
+    start_server: ServerFactory, hanging_redis: str
+) -> None:
+    # Without socket timeouts, the first command would wait for the client's 30 s timeout.
+    server, api = start_server(REDIS_URL=hanging_redis, TRUSTED_PROXIES="127.0.0.1")
+    address = new_address()
+    for _ in range(LIMIT):
+        started = time.monotonic()
+        assert register(api, address=address).status_code == 201
+        assert time.monotonic() - started < 5
+    assert_too_many(register(api, address=address))
+    assert [record["error"] for record in store_warnings(server)] == ["TimeoutError"]
+
+
+class RedisServer:
+    """A private redis-server on a free port, with nothing saved to disk, to stop and restart."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if self.client().ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server on port {self.port} did not answer in 10 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
+
+    def holds_a_key_with(self, text: str) -> bool:
+        return any(text in key.decode() for key in self.client().scan_iter())
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own; missing redis-server fails CI, else skips."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed; CI needs it for the outage tests")
+        pytest.skip("redis-server is not installed (needed to stop and restart a Redis)")
+    server = RedisServer(binary)
+    server.start()
+    yield server
+    server.stop()
+
+
+def counts_in(store: RedisServer, api: ApiClient, timeout: float = 60.0) -> bool:
+    """Whether, within `timeout`, an attempt's counter shows up in `store` (each attempt from a
+    fresh address, whose key then names it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        address = new_address()
+        email = f"nobody_{uuid.uuid4().hex[:8]}@example.com"
+        assert login(api, email, "wrong password", address=address).status_code == 401
+        if store.holds_a_key_with(address):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+@pytest.mark.operation("Login", "CreateUser")
+def test_a_redis_that_comes_back_is_used_again(
+    start_server: ServerFactory, private_redis: RedisServer
+) -> None:
+    server, first = start_server(REDIS_URL=private_redis.url, TRUSTED_PROXIES="127.0.0.1")
+    second_server, second = start_server(
+        server.environment()["DATABASE_URL"],
+        REDIS_URL=private_redis.url,
+        TRUSTED_PROXIES="127.0.0.1",
+    )
+    assert counts_in(private_redis, first, timeout=5), "the first process never counted in Redis"
+
+    private_redis.stop()
+    for api in (first, second):
+        assert register(api, address=new_address()).status_code == 201
+    assert len(store_warnings(server)) == len(store_warnings(second_server)) == 1
+
+    private_redis.start()  # the same port, empty
+    assert counts_in(private_redis, first), "the first process never counted in Redis again"
+    assert counts_in(private_redis, second), "the second process never counted in Redis again"
+    # One shared limit again, as before the outage.
+    address = new_address()
+    assert register(first, address=address).status_code == 201
+    assert register(second, address=address).status_code == 201
+    assert register(first, address=address).status_code == 201
+    assert_too_many(register(second, address=address))

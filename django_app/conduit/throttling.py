@@ -5,15 +5,24 @@ is set, shared by every process), with the rates of DEFAULT_THROTTLE_RATES. The 
 throttles are the views' `throttle_classes`, checked before the body is read; the per-account
 one needs the validated email and counts failures only, so LoginView runs it around the
 password check with `failed_logins_limited`. A refusal is DRF's Throttled, which
-exceptions.py answers with the spec's 429.
+exceptions.py answers with the spec's 429. Every throttle counts in `counter_cache`, which
+falls back to this process's memory while Redis fails, rather than letting its error be a 500.
 """
 
 import hashlib
 import ipaddress
-from collections.abc import Iterator, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -21,6 +30,71 @@ from rest_framework.views import APIView
 from django_app.conduit.exceptions import InvalidCredentialsError
 
 TrustedProxies = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+# What Django's RedisCache raises when Redis is down, restarting or past its socket timeouts.
+STORE_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+
+
+def store_name(url: str) -> str:
+    """The counters' store as a log names it: its address and database, never its password."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+class CounterCache(BaseCache):
+    """The throttles' cache: Django's default one (Redis when REDIS_URL is set) while it answers,
+    else this process's local memory, so that a limit still applies (per process) through an
+    outage. One warning per outage; the default cache is tried again every `retry_seconds`,
+    and used again once it answers (as Flask-Limiter's in-memory fallback does)."""
+
+    retry_seconds = 5.0
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.fallback = LocMemCache("conduit-throttle-fallback", {})
+        self.retry_at: float | None = None  # set while the default cache is failing
+
+    def get(self, key: Any, default: Any | None = None, version: int | None = None) -> Any:
+        return self._use(lambda store: store.get(key, default, version))
+
+    def set(
+        self,
+        key: Any,
+        value: Any,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        version: int | None = None,
+    ) -> None:
+        self._use(lambda store: store.set(key, value, timeout, version))
+
+    def _use(self, operation: Callable[[BaseCache], T]) -> T:
+        """The operation on the default cache, or on the fallback while the default fails."""
+        if self.retry_at is not None and time.monotonic() < self.retry_at:
+            return operation(self.fallback)
+        try:
+            result = operation(cache)
+        except STORE_ERRORS as error:
+            if self.retry_at is None:
+                logger.warning(
+                    "Rate limit storage unreachable - falling back to in-memory storage",
+                    extra={
+                        "fields": {
+                            "store": store_name(settings.REDIS_URL),
+                            "error": type(error).__name__,
+                        }
+                    },
+                )
+            self.retry_at = time.monotonic() + self.retry_seconds
+            return operation(self.fallback)
+        if self.retry_at is not None:
+            logger.info("Rate limit storage recovered")
+            self.retry_at = None
+        return result
+
+
+counter_cache = CounterCache()
 
 
 def forwarded_client(peer: str, forwarded_for: str, trusted: TrustedProxies) -> str:
@@ -54,6 +128,8 @@ class ClientAddressThrottle(SimpleRateThrottle):
     """Every request of a view counts for its client address (DRF's get_ident trusts a number
     of proxies, not the addresses of TRUSTED_PROXIES)."""
 
+    cache = counter_cache
+
     def get_cache_key(self, request: Request, view: APIView) -> str:
         """One counter per scope and client address."""
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
@@ -78,6 +154,7 @@ class LoginAccountThrottle(SimpleRateThrottle):
     """
 
     scope = "login_account"
+    cache = counter_cache
     duration: int  # set by SimpleRateThrottle from the rate (the stubs leave it out)
 
     def __init__(self, email: str) -> None:

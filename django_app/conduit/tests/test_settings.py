@@ -153,6 +153,7 @@ class SettingsTests(SimpleTestCase):
             {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",
                 "LOCATION": "redis://127.0.0.1:6379/2",
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
             },
         )
         self.assertEqual(

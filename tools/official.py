@@ -23,6 +23,15 @@ from tests.servers import IMPLEMENTATIONS, REPO_ROOT, LiveServer
 
 RESULT_LINE = re.compile(r"^(\d+) passed, (\d+) failed$")
 RUNS = 2
+# Upstream cases this API answers differently on purpose, each with the rule it follows. They
+# still count as failed in the figures; they only do not fail the command.
+KNOWN_DIVERGENCES = {
+    "errors-auth/20-update-password-to-64-chars-should-accept": (
+        "reuses the token it changed the password with one case earlier; here a password change "
+        "ends the tokens issued before it and the change's response carries the fresh one "
+        "(shared_spec/openapi.yaml, Authentication)"
+    ),
+}
 
 
 @dataclass
@@ -30,6 +39,16 @@ class RunResult:
     passed: int
     failed: int
     failures: list[str]
+
+    @property
+    def unexpected(self) -> list[str]:
+        """The failures that are not a known divergence."""
+        return [line for line in self.failures if case_name(line) not in KNOWN_DIVERGENCES]
+
+
+def case_name(failure: str) -> str:
+    """`FAIL errors-auth/20-... (HTTP 401): ...` -> `errors-auth/20-...`."""
+    return failure.removeprefix("FAIL ").split(" ", 1)[0]
 
 
 def suite_dir() -> Path:
@@ -74,7 +93,8 @@ def main() -> int:
                 results[name].append(result)
                 print(f"[{name}] run {attempt}: {result.passed} passed, {result.failed} failed")
                 for line in result.failures:
-                    print(f"    {line}")
+                    reason = KNOWN_DIVERGENCES.get(case_name(line))
+                    print(f"    {line}" + (f"\n      known divergence: {reason}" if reason else ""))
         finally:
             server.stop()
 
@@ -91,7 +111,8 @@ def main() -> int:
             f"run {i}: {run.passed} passed, {run.failed} failed" for i, run in enumerate(runs, 1)
         )
         print(f"  {name:>8}  {shown}")
-        ok &= all(run.failed == 0 and run.passed > 0 for run in runs)
+        ok &= all(run.passed > 0 and len(run.failures) == run.failed and not run.unexpected
+                  for run in runs)  # fmt: skip
     every_run = [run for runs in results.values() for run in runs]
     total_passed = sum(run.passed for run in every_run)
     total_failed = sum(run.failed for run in every_run)

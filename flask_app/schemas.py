@@ -78,7 +78,7 @@ class StrictJSONProvider(DefaultJSONProvider):
 def json_body() -> Any:
     """The request's JSON body, for operations that take one.
 
-    411 for a body of undeclared length (`Transfer-Encoding: chunked`): Werkzeug and gunicorn
+    411 for a body of undeclared length (`Transfer-Encoding: chunked`): Werkzeug and granian
     would read it, but Django's development server cannot, and the three apps answer alike.
     415 unless the Content-Type is application/json (a charset parameter is fine), 413 past
     MAX_CONTENT_LENGTH (raised by Werkzeug while reading), 400 if empty or not valid JSON.

@@ -13,7 +13,7 @@ The variable names are the same in the three apps:
   every request), with CONN_HEALTH_CHECKS on so a connection the server dropped is replaced
   instead of failing a request. Django's counterpart of the Flask and FastAPI apps' pool
   variables (DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT), which it has no use for: each
-  gunicorn thread holds at most one connection, so workers x threads bounds the total.
+  server thread holds at most one connection, so workers x threads bounds the total.
 - LOG_LEVEL (default INFO) and LOG_FORMAT (`json`, the default in every environment, or `text`
   for a person at a terminal): see LOGGING below and conduit/logs.py.
 - RATE_LIMIT_LOGIN_ADDRESS (default `60/minute`), RATE_LIMIT_LOGIN_ACCOUNT (`10/minute`, failed
@@ -222,7 +222,7 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
 # WhiteNoise serves the static files (the admin's, and Swagger UI's and ReDoc's from
-# drf-spectacular-sidecar) from the installed apps, under runserver and gunicorn alike: no
+# drf-spectacular-sidecar) from the installed apps, under runserver and granian alike: no
 # collectstatic step, no web server in front needed. It indexes them once, when a worker starts.
 WHITENOISE_USE_FINDERS = True
 

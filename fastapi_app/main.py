@@ -1,7 +1,8 @@
 """App assembly: `create_app()` wires settings, database, error handling, CORS and routers
 (the API's under /api; the front door, the docs, /health and the admin outside it).
 
-Run with `uvicorn fastapi_app.main:app`; the schema comes from `python -m fastapi_app.cli migrate`.
+Run with `granian --interface asgi fastapi_app.main:app` (any ASGI server serves it); the
+schema comes from `python -m fastapi_app.cli migrate`.
 """
 
 import sys
@@ -201,7 +202,7 @@ def _create_app_or_exit() -> FastAPI:
     """The served app; settings the app cannot start with (say APP_ENV=production without a
     SECRET_KEY) end the process with one line on stderr instead of a traceback. The exit code
     is uvicorn's startup failure, on which its worker supervisor stops rather than respawning
-    workers that would fail the same way."""
+    workers that would fail the same way; granian stops on the crash loop."""
     try:
         return create_app()
     except ConfigurationError as exc:

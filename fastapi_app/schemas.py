@@ -95,7 +95,7 @@ class StrictJSONRoute(APIRoute):
 
 class BodySizeLimitMiddleware:
     """413 for a request body over `max_bytes`, declared in Content-Length or streamed, and 411
-    for one of undeclared length (`Transfer-Encoding: chunked`): uvicorn would read it, but
+    for one of undeclared length (`Transfer-Encoding: chunked`): granian would read it, but
     Django's development server cannot, and the three apps answer alike.
 
     The rules apply while the body is read, so a handler that takes no body never reads (nor

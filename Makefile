@@ -38,6 +38,14 @@ install: $(STAMP) ## Create .venv and install the locked dependencies
 $(DB_DIR):
 	mkdir -p $@
 
+# The HTTP layer of the FastAPI development server and of all three production servers (granian):
+# a request head (request line and headers) over 16 KB gets 431, a client that has not sent its
+# headers within HEADER_TIMEOUT_MS is disconnected. WebSockets are off: the API has none. Each
+# app's granian-logging.json makes granian's own lines (start, worker respawn, stop) JSON records
+# in the app's format.
+HEADER_TIMEOUT_MS ?= 10000
+GRANIAN_HTTP = --http1-buffer-size 16384 --http1-header-read-timeout $(HEADER_TIMEOUT_MS) --no-ws
+
 run-flask: PORT ?= $(FLASK_PORT)
 run-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
 run-flask: $(STAMP) | $(DB_DIR) ## Run the Flask app (default port 8001)
@@ -60,41 +68,44 @@ run-fastapi: $(STAMP) | $(DB_DIR) ## Run the FastAPI app (default port 8003)
 	@echo "FastAPI Conduit: http://127.0.0.1:$(PORT)/ (API at /api, docs at /docs, admin at /admin/; database: $(DATABASE_URL))"
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli migrate
 	DATABASE_URL='$(DATABASE_URL)' $(BIN)/python -m fastapi_app.cli seed
-	DATABASE_URL='$(DATABASE_URL)' $(BIN)/uvicorn fastapi_app.main:app --host 127.0.0.1 --port $(PORT) \
-	  --no-access-log --no-proxy-headers
+	DATABASE_URL='$(DATABASE_URL)' $(BIN)/granian --interface asgi fastapi_app.main:app \
+	  --host 127.0.0.1 --port $(PORT) $(GRANIAN_HTTP) --log-config fastapi_app/granian-logging.json
 
 # Production-style servers: APP_ENV=production (DEBUG off, the default SECRET_KEY refused),
-# WEB_CONCURRENCY workers (default: 2 per core + 1 for the sync servers, 1 per core for uvicorn).
-# No server access log: each app logs one JSON record per request (LOG_LEVEL, LOG_FORMAT), and
-# gunicorn's format would add a second line with the user name of a Basic Authorization header.
+# WEB_CONCURRENCY workers (default: one per core). No server access log (granian's default):
+# each app logs one JSON record per request (LOG_LEVEL, LOG_FORMAT).
 CORES := $(shell nproc 2>/dev/null || echo 2)
 HOST ?= 127.0.0.1
 
-# gunicorn rather than granian, by measurement (make bench): see flask_app/README.md.
+# granian for all three apps, chosen for its HTTP layer (see "Production server" in README.md):
+# the limits of GRANIAN_HTTP, and clients that are still sending their headers never occupy a
+# worker thread. --respawn-failed-workers replaces a worker that died (the OOM killer, a crash);
+# SIGTERM drains in-flight requests first. WSGI apps run 4 threads per worker (--blocking-threads).
+GRANIAN := $(BIN)/granian --host $(HOST) --workers $${WEB_CONCURRENCY:-$(CORES)} $(GRANIAN_HTTP) \
+  --respawn-failed-workers --respawn-interval 1 --workers-kill-timeout 30
+
 serve-flask: PORT ?= $(FLASK_PORT)
 serve-flask: DATABASE_URL ?= sqlite:///$(DB_DIR)/flask.sqlite3
-serve-flask: $(STAMP) | $(DB_DIR) ## Flask under gunicorn, production settings (needs SECRET_KEY)
+serve-flask: $(STAMP) | $(DB_DIR) ## Flask under granian (WSGI), production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/flask --app flask_app db upgrade
-	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn 'flask_app:create_app()' \
-	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(GRANIAN) --port $(PORT) \
+	  --interface wsgi --blocking-threads 4 --log-config flask_app/granian-logging.json \
+	  --factory flask_app:create_app
 
 serve-django: PORT ?= $(DJANGO_PORT)
 serve-django: DATABASE_URL ?= sqlite:///$(DB_DIR)/django.sqlite3
-# gunicorn's gthread workers (--threads), kept by measurement against granian's WSGI mode:
-# see "Performance" in django_app/README.md.
-serve-django: $(STAMP) | $(DB_DIR) ## Django under gunicorn, production settings (needs SECRET_KEY)
+serve-django: $(STAMP) | $(DB_DIR) ## Django under granian (WSGI), production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python django_app/manage.py migrate --noinput
-	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/gunicorn django_app.wsgi:application \
-	  --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-$$(( $(CORES) * 2 + 1 ))} --threads 4
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(GRANIAN) --port $(PORT) \
+	  --interface wsgi --blocking-threads 4 --log-config django_app/granian-logging.json \
+	  django_app.wsgi:application
 
-# uvicorn rather than granian, by measurement (make bench): see fastapi_app/README.md.
 serve-fastapi: PORT ?= $(FASTAPI_PORT)
 serve-fastapi: DATABASE_URL ?= sqlite:///$(DB_DIR)/fastapi.sqlite3
-serve-fastapi: $(STAMP) | $(DB_DIR) ## FastAPI under uvicorn workers, production settings (needs SECRET_KEY)
+serve-fastapi: $(STAMP) | $(DB_DIR) ## FastAPI under granian (ASGI), production settings (needs SECRET_KEY)
 	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/python -m fastapi_app.cli migrate
-	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(BIN)/uvicorn fastapi_app.main:app \
-	  --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-$(CORES)} --no-server-header \
-	  --no-access-log --no-proxy-headers
+	DATABASE_URL='$(DATABASE_URL)' APP_ENV=production $(GRANIAN) --port $(PORT) \
+	  --interface asgi --log-config fastapi_app/granian-logging.json fastapi_app.main:app
 
 test: test-unit test-contract fuzz-quick ## Every test: per-app unit tests, the contract suite on all three, the bounded fuzz budget
 

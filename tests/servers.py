@@ -73,17 +73,23 @@ COMMANDS: dict[str, Commands] = {
     ),
     "fastapi": Commands(
         migrate=(str(BIN / "python"), "-m", "fastapi_app.cli", "migrate"),
+        # As `make run-fastapi` serves it: granian's HTTP layer (see GRANIAN_HTTP in the Makefile).
         serve=(
-            str(BIN / "uvicorn"),
+            str(BIN / "granian"),
+            "--interface",
+            "asgi",
             "fastapi_app.main:app",
             "--host",
             "127.0.0.1",
             "--port",
             "{port}",
-            "--no-access-log",
-            # The app decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn's own
-            # default would believe it from 127.0.0.1.
-            "--no-proxy-headers",
+            "--http1-buffer-size",
+            "16384",
+            "--http1-header-read-timeout",
+            "10000",
+            "--no-ws",
+            "--log-config",
+            "fastapi_app/granian-logging.json",
         ),
     ),
 }

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import uuid
 
 import httpx
 import pytest
 
 from tests.client import ApiClient, assert_error, assert_one_error_of, load_spec
+from tests.rawhttp import answer_status, stalled_clients, timed_get
 
 pytestmark = pytest.mark.usefixtures("impl")
 
@@ -370,3 +372,46 @@ def test_a_chunked_body_is_refused_with_411(api: ApiClient) -> None:
     assert api.get("/health", api_prefix=False).status_code == 200
     login = {"user": {"email": f"ch_{tag}@example.com", "password": "x" * 8}}
     assert_error(api.post("/users/login", json_body=login), 401, "credentials", "invalid")
+
+
+# The server in front of each app: limits it applies before the app reads anything. The
+# development servers (Werkzeug, runserver, granian for FastAPI) refuse heads over 64 KB or 16 KB;
+# `make serve-*` (granian for all three) is checked by tests/faults/test_http_limits.py.
+OVERSIZED = 70_000
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        b"GET /api/tags HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: "
+        + b"a" * OVERSIZED
+        + b"\r\n\r\n",
+        b"GET /api/tags HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + b"".join(b"X-Header-%d: v\r\n" % number for number in range(200))
+        + b"\r\n",
+    ],
+    ids=["one-huge-header", "two-hundred-headers"],
+)
+def test_an_oversized_header_block_is_refused_with_431(api: ApiClient, request_head: bytes) -> None:
+    started = time.monotonic()
+    assert answer_status(api.root_url, request_head) == 431
+    assert time.monotonic() - started < 5, "the refusal should come before parsing everything"
+    assert timed_get(api.root_url)[0] == 200
+
+
+def test_an_oversized_request_line_is_refused(api: ApiClient) -> None:
+    """414 (Werkzeug, runserver) or 431 (granian counts the request line as part of the head):
+    either way the request is refused before the app sees it."""
+    line = b"GET /api/articles?tag=" + b"a" * OVERSIZED + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    assert answer_status(api.root_url, line) in (414, 431)
+    assert timed_get(api.root_url)[0] == 200
+
+
+def test_clients_that_stall_in_their_headers_do_not_delay_others(api: ApiClient) -> None:
+    """More stalled clients than the server has request threads; a normal request still gets
+    its answer at once, because nothing waits for their headers on a worker thread."""
+    with stalled_clients(api.root_url, 24):
+        time.sleep(0.3)
+        status, seconds = timed_get(api.root_url)
+    assert status == 200
+    assert seconds < 3, f"a normal request waited {seconds:.1f} s behind stalled clients"

@@ -23,8 +23,11 @@ from tests.servers import REPO_ROOT, Commands, LiveServer
 WORKERS = 2
 
 
-def production_server(app: str, database_url: str | None = None) -> LiveServer:
-    """A LiveServer that runs `make serve-<app>` (migrations included) with two workers."""
+def production_server(
+    app: str, database_url: str | None = None, settings: dict[str, str] | None = None
+) -> LiveServer:
+    """A LiveServer that runs `make serve-<app>` (migrations included) with two workers;
+    `settings` are more environment variables (the Makefile's `?=` variables among them)."""
     make = (
         "make",
         "--no-print-directory",
@@ -38,7 +41,7 @@ def production_server(app: str, database_url: str | None = None) -> LiveServer:
         app,
         database_url=database_url,
         commands=Commands(migrate=("true",), serve=make),
-        extra_env={"WEB_CONCURRENCY": str(WORKERS)},
+        extra_env={"WEB_CONCURRENCY": str(WORKERS), **(settings or {})},
     )
     return server
 

@@ -24,17 +24,17 @@ def record(app: str, server: str, scenario: str, connections: int = 16, **figure
 def data(tmp_path: Path) -> Any:
     """A small build/bench.json, written and read back as `make bench` leaves it."""
     records = [
-        record("reference", "gunicorn", "GetTags", rps=2000.0, cpu_ms_per_request=0.5),
-        record("flask", "gunicorn", "GetTags", rps=400.0, cpu_ms_per_request=6.0,
+        record("reference", "granian", "GetTags", rps=2000.0, cpu_ms_per_request=0.5),
+        record("flask", "granian", "GetTags", rps=400.0, cpu_ms_per_request=6.0,
                statements_per_request=4.0, p99_ms=31.25),
-        record("flask", "gunicorn", "CreateArticleComment", rps=150.0),
-        record("flask", "granian", "GetTags", rps=420.0, cpu_ms_per_request=5.0),
-        record("flask", "gunicorn", "CreateArticleComment", connections=1, rps=90.0),
-        record("flask", "gunicorn", "CreateArticleComment", connections=256, rps=120.0),
-        record("flask", "granian", "CreateArticleComment", connections=1, rps=80.0),
-        record("flask", "granian", "CreateArticleComment", connections=16, rps=140.0),
+        record("flask", "granian", "CreateArticleComment", rps=150.0),
+        record("flask", "gunicorn", "GetTags", rps=420.0, cpu_ms_per_request=5.0),
+        record("flask", "granian", "CreateArticleComment", connections=1, rps=90.0),
+        record("flask", "granian", "CreateArticleComment", connections=256, rps=120.0),
+        record("flask", "gunicorn", "CreateArticleComment", connections=1, rps=80.0),
+        record("flask", "gunicorn", "CreateArticleComment", connections=16, rps=140.0),
     ]  # fmt: skip
-    servers = [{"app": "flask", "server": "gunicorn", "database": "postgres",
+    servers = [{"app": "flask", "server": "granian", "database": "postgres",
                 "cold_start_s": 0.81, "rss_kb": 204800, "pss_kb": 102400}]  # fmt: skip
     meta = {"date": "2026-01-02T03:04:05+00:00", "commit": "abc1234",
             "machine": {"cores": 2, "model": "Test CPU"},
@@ -63,9 +63,9 @@ def test_scenario_rows_show_each_figure_and_the_ratio_to_the_reference(data: Any
         ["GetTags", "2,000", "0.50", "400", "31.2", "6.00", "12.0x"],
         ["CreateArticleComment", "-", "-", "150", "20.0", "4.00", "-"],  # no reference for writes
     ]
-    granian = table_rows(block, "#### PostgreSQL, granian servers")
-    # No granian reference in this run: no ratio.
-    assert granian == [["GetTags", "420", "20.0", "5.00", "-"],
+    conventional = table_rows(block, "#### PostgreSQL, conventional servers (gunicorn, uvicorn)")
+    # No reference under the conventional servers in this run: no ratio.
+    assert conventional == [["GetTags", "420", "20.0", "5.00", "-"],
                        ["CreateArticleComment", "140", "20.0", "4.00", "-"]]  # fmt: skip
 
 
@@ -74,7 +74,7 @@ def test_statements_cold_start_and_the_sweep_are_tabulated(data: Any) -> None:
     statements = table_rows(block, "SQL statements per request")
     assert statements[0] == ["GetTags", "- (0.50 ms)", "4.0 (0.50 ms)"]
     assert table_rows(block, "memory after load") == [
-        ["Flask", "gunicorn", "PostgreSQL", "0.81", "200", "100"]
+        ["Flask", "granian", "PostgreSQL", "0.81", "200", "100"]
     ]
     assert "[chart](build/bench-sweep.svg)" in block
     sweep = table_rows(block, "#### Concurrency sweep")

@@ -39,8 +39,8 @@ RUN_FILES = (
 def snapshot(build: Path = BUILD, results: Path = RESULTS) -> list[str]:
     """Copy the latest runs' files from build/ (ignored by git) into results/ (committed).
 
-    A quick benchmark (`--quick`) never replaces a full one: it leaves out PostgreSQL and granian.
-    Returns the names copied.
+    A quick benchmark (`--quick`) never replaces a full one: it leaves out PostgreSQL and the
+    conventional servers. Returns the names copied.
     """
     results.mkdir(exist_ok=True)
     copied = []

@@ -333,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{', '.join(args.servers)}; {args.rounds} round(s) of {args.seconds} s runs of "
           f"{len(args.scenarios)} scenarios; expected ~{clock.left / 60:.0f} min")  # fmt: skip
     if args.quick:
-        print("--quick leaves out PostgreSQL (and so SQL statement counts), granian, the second "
+        print("--quick leaves out PostgreSQL (and so SQL statement counts), the conventional "
+              "servers, the second "
               f"round, the sweep's 256 connections and {', '.join(DROPPED)}")  # fmt: skip
     data: dict[str, Any] = {"meta": {}, "records": [], "servers": []}
     with tempfile.TemporaryDirectory(prefix="conduit-bench-") as work:

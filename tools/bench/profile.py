@@ -2,7 +2,7 @@
 
 Method: per app and database, a fresh database gets the bench's data set through the app's API.
 Then a separate process builds the app as its server would (the WSGI callable; the ASGI app on
-one asyncio task, as uvicorn runs it) and calls it in-process: 100 requests of warm-up, 300
+one asyncio task, as an ASGI server runs it) and calls it in-process: 100 requests of warm-up, 300
 timed without a profiler (CPU ms per request: every thread of the process), then 300 under
 cProfile with a per-thread CPU clock (time.thread_time: waiting costs nothing), one profiler
 per thread (FastAPI's aiosqlite runs each connection's queries in a thread). The profiler's
@@ -10,7 +10,7 @@ own cost per call, calibrated as (profiled - unprofiled time) / calls, is taken 
 call, so code making many small calls is not inflated against code in C. Each function's own
 time goes to the category of the file it lives in; the standard library and builtins are
 charged to their callers (json.dumps under Flask is framework work, `isinstance` in SQLAlchemy
-is ORM work), except the sqlite3 module (driver) and asyncio (server: the event loop uvicorn
+is ORM work), except the sqlite3 module (driver) and asyncio (server: the event loop granian
 runs in production). The HTTP server's parsing and sockets are not in this profile; the bench's
 CPU ms per request includes them. Output: build/profile.md and build/profile.json.
 """
@@ -115,7 +115,7 @@ def driver(app: str, tokens: list[str]) -> tuple[Callable[[int], list[int]], Cal
     """`batch(n)` sends n GetArticles in-process (tokens in turn) and returns their statuses;
     `reset()` closes pooled connections, so FastAPI's aiosqlite threads start again.
 
-    An ASGI batch is one task on one loop, as under uvicorn: anyio's worker threads live as
+    An ASGI batch is one task on one loop, as under granian: anyio's worker threads live as
     long as that task, so they are started once per batch, not once per request."""
     path = "/api/articles"
     if app == "fastapi":

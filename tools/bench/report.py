@@ -22,7 +22,8 @@ Record = dict[str, Any]
 
 
 def family(server: str) -> str:
-    return "granian" if server == "granian" else "production"
+    """A record's server, as the bench's --servers names it (tools/bench/servers.py)."""
+    return "production" if server == "granian" else "conventional"
 
 
 def number(value: float | None, digits: int = 0) -> str:
@@ -145,7 +146,7 @@ def readme_block(data: dict[str, Any], chart: str = "build/bench-sweep.svg") -> 
         f"cores ({meta['machine']['model']}), load from {versions['wrk']} on the same machine: "
         f"{settings['seconds']:g} s runs at {connections} connections after a warm-up, median of "
         f"{settings['rounds']} interleaved round(s) (min-max in bench.json). Every server "
-        f"runs {settings['workers']} workers (gunicorn and granian WSGI with "
+        f"runs {settings['workers']} workers (granian WSGI and gunicorn with "
         f"{settings['threads']} threads each). Flask {versions['flask']}, Django "
         f"{versions['django']}, FastAPI {versions['fastapi']}, gunicorn {versions['gunicorn']}, "
         f"uvicorn {versions['uvicorn']}, granian {versions['granian']}. CPU ms is the server "
@@ -158,13 +159,14 @@ def readme_block(data: dict[str, Any], chart: str = "build/bench-sweep.svg") -> 
         lines += [f"wrk used at most {max(wrk_cores):.2f} of a core on any run"
                   f"{headroom(records, connections)}.", ""]  # fmt: skip
     for database in unique(r["database"] for r in records):
-        for server_family in ("production", "granian"):
+        for server_family in ("production", "conventional"):
             rows = [r for r in where(records, database=database)
                     if family(r["server"]) == server_family]  # fmt: skip
             if rows:
-                lines += [f"#### {DATABASES[database]}, {server_family} servers", ""]
+                software = "granian" if server_family == "production" else "gunicorn, uvicorn"
+                lines += [f"#### {DATABASES[database]}, {server_family} servers ({software})", ""]
                 lines += scenario_table(rows, connections)
-        rows = [r for r in where(records, database=database) if r["server"] != "granian"]
+        rows = [r for r in where(records, database=database) if family(r["server"]) == "production"]
         if any(r.get("statements_per_request") for r in rows):
             lines += [f"#### {DATABASES[database]}: SQL statements per request (database CPU ms)",
                       "", *statements_table(rows, connections)]  # fmt: skip
@@ -182,8 +184,8 @@ PANEL_W, PANEL_H, PAD = 360, 230, 55
 
 
 def stroke(app: str, server: str) -> str:
-    """A color per app; granian's lines are dashed."""
-    dash = ' stroke-dasharray="6 3"' if server == "granian" else ""
+    """A color per app; the conventional servers' lines are dashed."""
+    dash = ' stroke-dasharray="6 3"' if family(server) == "conventional" else ""
     return f'fill="none" stroke="{COLORS[app]}" stroke-width="2"{dash}'
 
 

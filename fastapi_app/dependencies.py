@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fastapi_app.config import Settings
 from fastapi_app.errors import UnauthorizedError
 from fastapi_app.models import User
-from fastapi_app.security import TokenInvalidError, decode_access_token, stamp_matches
+from fastapi_app.security import (
+    TokenInvalidError,
+    changed_the_password,
+    decode_access_token,
+    stamp_matches,
+)
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -95,9 +100,9 @@ async def get_optional_user(
     settings: SettingsDep,
 ) -> User | None:
     """The caller, or None for an anonymous request. A token that is present but bad (expired,
-    forged, naming no user, issued before a password change) is the one 401 "is invalid",
-    never a silent downgrade to anonymous. The caller's id stays in the request's state for
-    the request log (logs.py)."""
+    forged, naming no user, issued before a password change it did not make itself) is the one
+    401 "is invalid", never a silent downgrade to anonymous. The caller's id stays in the
+    request's state for the request log (logs.py)."""
     if token is None:
         return None
     try:
@@ -105,7 +110,9 @@ async def get_optional_user(
     except TokenInvalidError:
         raise UnauthorizedError("is invalid") from None
     user = await session.scalar(USER_BY_ID, {"user_id": claims.user_id})
-    if user is None or not stamp_matches(claims, user, settings):
+    if user is None:
+        raise UnauthorizedError("is invalid")
+    if not (stamp_matches(claims, user, settings) or changed_the_password(token, user)):
         raise UnauthorizedError("is invalid")
     request.state.user_id = user.id
     return user

@@ -105,6 +105,9 @@ class User(Base):
     bio: Mapped[str | None] = mapped_column(String(1000))
     image: Mapped[str | None] = mapped_column(String(2048))
     is_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # What is kept of the token that made the latest password change through the API, which
+    # stays valid after it: password_change_digest(token, password_hash), never the token itself.
+    password_change_token_digest: Mapped[str | None] = mapped_column(String(64))
 
     # Whether the viewer of a request follows this user; set per query by services.
     following: Mapped[bool] = query_expression()

@@ -1,7 +1,9 @@
 """Passwords (argon2, hashed in a worker thread) and access tokens (PyJWT, HS256).
 
 Tokens carry exactly the claims sub/iat/exp/pwv, pwv being the password stamp: a password
-change makes every earlier token stale. dependencies.py turns any failure into the one 401
+change makes every earlier token stale but the one that made the change (as Django's
+update_session_auth_hash keeps the session that changed the password), which the user row
+knows by a digest (password_change_digest). dependencies.py turns any failure into the one 401
 "is invalid", whatever the reason (expired, forged, stale, unknown user).
 """
 
@@ -76,6 +78,13 @@ def password_stamp(user: User, settings: Settings) -> str:
     return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()
 
 
+def password_change_digest(token: str, password_hash: str) -> str:
+    """What a user row keeps of the token that changed its password to `password_hash`: a
+    SHA-256, never the token, so a copy of the database signs no one in. Bound to the new hash,
+    so any later change of the password (from another token, the admin, the CLI) ends it."""
+    return hashlib.sha256(f"{password_hash}\n{token}".encode()).hexdigest()
+
+
 def create_access_token(user: User, settings: Settings) -> str:
     """Sign a token with exactly the claims sub (user id as a string), iat, exp and pwv: valid
     for JWT_TTL_SECONDS and until the password changes."""
@@ -112,3 +121,13 @@ def stamp_matches(claims: TokenClaims, user: User, settings: Settings) -> bool:
     """Whether the token was issued under the user's current password (constant time)."""
     current = password_stamp(user, settings)
     return hmac.compare_digest(claims.password_stamp.encode(), current.encode())
+
+
+def changed_the_password(token: str, user: User) -> bool:
+    """Whether `token` made the user's latest password change, which leaves it valid (constant
+    time)."""
+    digest = user.password_change_token_digest
+    if digest is None:
+        return False
+    current = password_change_digest(token, user.password_hash)
+    return hmac.compare_digest(digest.encode(), current.encode())

@@ -56,7 +56,7 @@ from fastapi_app.models import (
     is_storable_text,
     utcnow,
 )
-from fastapi_app.security import hash_password, verify_password
+from fastapi_app.security import hash_password, password_change_digest, verify_password
 
 T = TypeVar("T")
 
@@ -158,8 +158,12 @@ async def authenticate(*, session: AsyncSession, email: str, password: str) -> U
     return user
 
 
-async def update_user(*, session: AsyncSession, user: User, changes: Mapping[str, Any]) -> User:
-    """Apply the given fields; keeping your own username or email is not a conflict."""
+async def update_user(
+    *, session: AsyncSession, user: User, changes: Mapping[str, Any], token: str | None = None
+) -> User:
+    """Apply the given fields; keeping your own username or email is not a conflict. A new
+    password ends every token issued before it but `token`, the one that sent it (None, from
+    the admin or the seed: all of them)."""
     user_id = user.id
     username, email = changes.get("username"), changes.get("email")
     password = changes.get("password")
@@ -172,6 +176,9 @@ async def update_user(*, session: AsyncSession, user: User, changes: Mapping[str
             setattr(user, field, changes[field])
     if password_hash is not None:
         user.password_hash = password_hash
+        user.password_change_token_digest = (
+            password_change_digest(token, password_hash) if token is not None else None
+        )
     await _commit_user(session, username=username, email=email, user_id=user_id)
     return user
 

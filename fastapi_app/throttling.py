@@ -30,6 +30,7 @@ from limits.storage import storage_from_string
 
 from fastapi_app.config import Settings
 from fastapi_app.errors import InvalidCredentialsError, TooManyRequestsError
+from fastapi_app.models import canonical_email
 
 T = TypeVar("T")
 
@@ -89,9 +90,10 @@ class RateLimits:
     async def failed_logins_limited(self, email: str) -> AsyncIterator[None]:
         """Refuse a login for an account past its limit of failures; count the block's failure.
 
-        Keyed by the email trimmed and lowercased, from whatever address it comes, hashed: a
-        key of fixed length, and no email in the storage."""
-        normalised = email.strip().lower().encode()
+        Keyed by canonical_email() of the (validated, so trimmed) email, as Login matches it,
+        so every spelling that signs in to one account counts against it, from whatever
+        address; hashed: a key of fixed length, and no email in the storage."""
+        normalised = canonical_email(email).encode()
         account = ("login-account", hashlib.sha256(normalised).hexdigest())
         if self.enabled and not await self._use(
             lambda limiter: limiter.test(self.login_account, *account)

@@ -2,9 +2,11 @@
 `g.current_user`.
 
 `Authorization: Token <jwt>` (or `Bearer <jwt>`), HS256 only, claims exactly sub/iat/exp/pwv,
-pwv being the password stamp: a password change makes every earlier token stale. A missing
-header is "is missing"; a header that is present but wrong is always a 401, even on endpoints
-where authentication is optional, so a client never silently becomes anonymous. Every wrong
+pwv being the password stamp: a password change makes every earlier token stale but the one
+that made the change (as Django's update_session_auth_hash keeps the session that changed the
+password), which the user row knows by a digest (password_change_digest). A missing header
+is "is missing"; a header that is present but wrong is always a 401, even on endpoints where
+authentication is optional, so a client never silently becomes anonymous. Every wrong
 token is "is invalid", whatever the reason (expired, forged, stale, unknown user): the body
 tells a holder of a stolen or old token nothing more.
 """
@@ -74,6 +76,13 @@ def password_stamp(user: User) -> str:
     return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()
 
 
+def password_change_digest(token: str, password_hash: str) -> str:
+    """What a user row keeps of the token that changed its password to `password_hash`: a
+    SHA-256, never the token, so a copy of the database signs no one in. Bound to the new hash,
+    so any later change of the password (from another token, the admin, the CLI) ends it."""
+    return hashlib.sha256(f"{password_hash}\n{token}".encode()).hexdigest()
+
+
 def issue_token(user: User) -> str:
     """A fresh signed token for `user`, valid for JWT_TTL_SECONDS and until the password
     changes."""
@@ -105,7 +114,8 @@ USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 def _user_from_token(token: str) -> User:
     """Verify the token (signature, algorithm, expiry, claims) and load its user, whose password
-    must not have changed since; any failure is the one 401 "is invalid"."""
+    must not have changed since, unless by this very token; any failure is the one 401 "is
+    invalid"."""
     try:
         claims = jwt.decode(
             token,
@@ -117,7 +127,9 @@ def _user_from_token(token: str) -> User:
         raise UnauthorizedError("is invalid") from None
     user_id = parse_id(claims["sub"])
     user = db.session.scalar(USER_BY_ID, {"user_id": user_id}) if user_id is not None else None
-    if user is None or not stamp_matches(claims["pwv"], user):
+    if user is None:
+        raise UnauthorizedError("is invalid")
+    if not (stamp_matches(claims["pwv"], user) or changed_the_password(token, user)):
         raise UnauthorizedError("is invalid")
     return user
 
@@ -125,6 +137,16 @@ def _user_from_token(token: str) -> User:
 def stamp_matches(claim: object, user: User) -> bool:
     """Whether a token's `pwv` claim is the user's current password stamp (constant time)."""
     return hmac.compare_digest(str(claim).encode(), password_stamp(user).encode())
+
+
+def changed_the_password(token: str, user: User) -> bool:
+    """Whether `token` made the user's latest password change, which leaves it valid (constant
+    time)."""
+    digest = user.password_change_token_digest
+    if digest is None:
+        return False
+    current = password_change_digest(token, user.password_hash)
+    return hmac.compare_digest(digest.encode(), current.encode())
 
 
 def _authenticate(*, required: bool) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import QueryableAttribute, contains_eager, defer, selectinload, with_expression
 from sqlalchemy.orm.attributes import set_committed_value
 
-from flask_app.auth import hash_password, verify_password
+from flask_app.auth import hash_password, password_change_digest, verify_password
 from flask_app.errors import (
     ConflictError,
     DatabaseUnavailableError,
@@ -154,8 +154,10 @@ def authenticate(*, email: str, password: str) -> User:
     return user
 
 
-def update_user(*, user: User, changes: Mapping[str, Any]) -> User:
-    """Apply the given fields; keeping your own username or email is not a conflict."""
+def update_user(*, user: User, changes: Mapping[str, Any], token: str | None = None) -> User:
+    """Apply the given fields; keeping your own username or email is not a conflict. A new
+    password ends every token issued before it but `token`, the one that sent it (None, from
+    the admin or the seed: all of them)."""
     user_id = user.id
     username, email = changes.get("username"), changes.get("email")
     password = changes.get("password")
@@ -168,6 +170,9 @@ def update_user(*, user: User, changes: Mapping[str, Any]) -> User:
             setattr(user, field, changes[field])
     if password_hash is not None:
         user.password_hash = password_hash
+        user.password_change_token_digest = (
+            password_change_digest(token, password_hash) if token is not None else None
+        )
     _commit_user(username=username, email=email, user_id=user_id)
     return user
 

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, has_app_context, request
 from flask_limiter import Limiter
 
+from flask_app.models import canonical_email
+
 TrustedProxies = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
 
 
@@ -51,14 +53,16 @@ def client_address() -> str:
 
 
 def login_account() -> str:
-    """The key of the per-account limit: the email of the login body, trimmed and lowercased,
-    hashed (a key of fixed length, and no email in the storage or in Flask-Limiter's log)."""
+    """The key of the per-account limit: the email of the login body, trimmed as the schema
+    trims it, canonical_email() as Login matches it (so every spelling that signs in to one
+    account counts against it), hashed (a key of fixed length, and no email in the storage or
+    in Flask-Limiter's log). It runs before the schema, hence the body read by hand."""
     body = request.get_json(silent=True)
     user = body.get("user") if isinstance(body, dict) else None
     email = user.get("email") if isinstance(user, dict) else None
     if not isinstance(email, str):
         return ""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(canonical_email(email.strip()).encode()).hexdigest()
 
 
 def _no_account() -> bool:

@@ -168,6 +168,42 @@ def test_failed_logins_for_one_account_are_limited_across_addresses(
 
 
 @pytest.mark.operation("Login")
+@pytest.mark.parametrize(
+    ("registered", "failing", "locked"),
+    [
+        # Case only: a lowercasing key would count these as one too.
+        pytest.param(
+            "Jake_{}@Example.com", "jake_{}@EXAMPLE.com", "JAKE_{}@example.COM", id="case"
+        ),
+        # Case folding: "ß" folds to "ss", which lowercasing leaves apart.
+        pytest.param("straße_{}@x.io", "STRASSE_{}@x.io", "strasse_{}@X.IO", id="case-folding"),
+    ],
+)
+def test_the_account_limit_counts_every_spelling_login_matches(
+    limited_api: ApiClient, registered: str, failing: str, locked: str
+) -> None:
+    """The per-account key is the email as Login matches it (canonical_email): failures with
+    one spelling lock out every spelling that signs in to that account."""
+    tag = uuid.uuid4().hex[:10]
+    password = "correct horse battery"
+    new_user = {"username": f"k_{tag}", "email": registered.format(tag), "password": password}
+    created = limited_api.post(
+        "/users", json_body={"user": new_user}, headers=from_address(new_address())
+    )
+    assert created.status_code == 201, created.text
+    # Each spelling signs in to the account: Login matches them all.
+    for spelling in (registered, failing, locked):
+        email = spelling.format(tag)
+        assert login(limited_api, email, password, address=new_address()).status_code == 200
+    for _ in range(LIMIT):
+        failed = login(limited_api, failing.format(tag), "wrong password", address=new_address())
+        assert failed.status_code == 401
+    for spelling in (registered, failing, locked):
+        email = spelling.format(tag)
+        assert_too_many(login(limited_api, email, password, address=new_address()))
+
+
+@pytest.mark.operation("Login")
 def test_successful_logins_are_not_counted_per_account(
     limited_api: ApiClient, account: RegisteredUser
 ) -> None:

@@ -12,7 +12,7 @@ import jsonschema_rs
 import jwt
 import pytest
 
-from tests.client import ApiClient, assert_error, load_spec
+from tests.client import ApiClient, RegisteredUser, assert_error, load_spec
 
 pytestmark = pytest.mark.usefixtures("impl")
 
@@ -742,45 +742,96 @@ def test_password_change_then_login_with_the_new_one(api: ApiClient) -> None:
     )
 
 
+def log_in(api: ApiClient, user: RegisteredUser, password: str | None = None) -> str:
+    """A new token for `user`, from Login, in a second of its own: a token is its claims, and
+    one issued in the same second with the same password stamp is the same token, byte for
+    byte (iat has whole seconds)."""
+    time.sleep(1.02 - time.time() % 1)
+    credentials = {"email": user.email, "password": password or user.password}
+    response = api.post("/users/login", json_body={"user": credentials})
+    assert response.status_code == 200, response.text
+    return str(response.json()["user"]["token"])
+
+
+def change_password(api: ApiClient, token: str, password: str) -> str:
+    """Change the password with `token`; the fresh token the answer carries."""
+    response = api.put("/user", token=token, json_body={"user": {"password": password}})
+    assert response.status_code == 200, response.text
+    return str(response.json()["user"]["token"])
+
+
+def assert_token_works(api: ApiClient, token: str) -> None:
+    assert api.get("/user", token=token).status_code == 200
+    assert api.get("/articles", token=token).status_code == 200
+
+
+def assert_token_ended(api: ApiClient, token: str) -> None:
+    assert_error(api.get("/user", token=token), 401, "token", "is invalid")
+    assert_error(api.get("/articles", token=token), 401, "token", "is invalid")
+
+
 @pytest.mark.operation("UpdateCurrentUser", "GetCurrentUser", "Login")
-def test_a_password_change_invalidates_every_earlier_token(api: ApiClient) -> None:
+def test_a_password_change_ends_every_earlier_token_but_its_own(api: ApiClient) -> None:
+    """The token that changed the password stays valid (a client that keeps it, as RealWorld
+    frontends do, stays signed in); every other token issued before the change ends."""
     user = api.register()
-    login = api.post(
-        "/users/login", json_body={"user": {"email": user.email, "password": user.password}}
-    )
-    earlier = [user.token, login.json()["user"]["token"]]
+    other = log_in(api, user)
     response = api.put("/user", token=user.token, json_body={"user": {"password": "new-secret-1"}})
     assert response.status_code == 200
     fresh = response.json()["user"]["token"]
-    assert fresh not in earlier
-    for token in earlier:
-        assert_error(api.get("/user", token=token), 401, "token", "is invalid")
-        assert_error(api.get("/articles", token=token), 401, "token", "is invalid")
+    assert fresh not in (user.token, other)
+    assert_token_ended(api, other)
+    assert_token_works(api, user.token)
+    assert_token_works(api, fresh)
     me = api.get("/user", token=fresh)
-    assert me.status_code == 200
     assert me.json()["user"] == {**response.json()["user"], "token": fresh}
+    kept = api.get("/user", token=user.token)
+    assert kept.json()["user"] == {**response.json()["user"], "token": user.token}
+    assert_token_works(api, log_in(api, user, "new-secret-1"))
 
 
 @pytest.mark.operation("UpdateCurrentUser", "GetCurrentUser")
-def test_setting_the_same_password_again_still_invalidates_earlier_tokens(api: ApiClient) -> None:
+def test_setting_the_same_password_again_still_ends_earlier_tokens(api: ApiClient) -> None:
     """What counts is the change itself, not whether the new password differs."""
     user = api.register()
-    response = api.put("/user", token=user.token, json_body={"user": {"password": user.password}})
-    assert response.status_code == 200
-    assert_error(api.get("/user", token=user.token), 401, "token", "is invalid")
-    assert api.get("/user", token=response.json()["user"]["token"]).status_code == 200
+    other = log_in(api, user)
+    fresh = change_password(api, user.token, user.password)
+    assert_token_ended(api, other)
+    assert_token_works(api, user.token)
+    assert_token_works(api, fresh)
 
 
 @pytest.mark.operation("UpdateCurrentUser", "GetCurrentUser")
-def test_back_to_back_password_changes_leave_only_the_last_token(api: ApiClient) -> None:
+def test_the_changing_token_survives_its_second_change_too(api: ApiClient) -> None:
+    """A second change from the same token keeps it valid and ends what the first change
+    issued."""
     user = api.register()
-    first = api.put("/user", token=user.token, json_body={"user": {"password": "second-pass"}})
-    second = api.put(
-        "/user", token=first.json()["user"]["token"], json_body={"user": {"password": "third-pass"}}
-    )
-    assert second.status_code == 200
-    assert_error(api.get("/user", token=first.json()["user"]["token"]), 401, "token", "is invalid")
-    assert api.get("/user", token=second.json()["user"]["token"]).status_code == 200
+    first_fresh = change_password(api, user.token, "second-pass")
+    second_fresh = change_password(api, user.token, "third-pass")
+    assert_token_works(api, user.token)
+    assert_token_works(api, second_fresh)
+    assert_token_ended(api, first_fresh)
+
+
+@pytest.mark.operation("UpdateCurrentUser", "GetCurrentUser")
+def test_a_change_from_another_token_ends_the_first_changing_token(api: ApiClient) -> None:
+    user = api.register()
+    other = log_in(api, user)
+    fresh = change_password(api, user.token, "second-pass")
+    assert_token_works(api, user.token)
+    # The fresh token makes the next change: the first changing token ends, and `other` stays
+    # ended.
+    latest = change_password(api, fresh, "third-pass")
+    assert_token_ended(api, user.token)
+    assert_token_ended(api, other)
+    assert_token_works(api, fresh)
+    assert_token_works(api, latest)
+    # So does a change from a token of a Login after the first change.
+    later = log_in(api, user, "third-pass")
+    change_password(api, later, "fourth-pass")
+    assert_token_ended(api, fresh)
+    assert_token_ended(api, latest)
+    assert_token_works(api, later)
 
 
 @pytest.mark.operation("UpdateCurrentUser", "GetCurrentUser")

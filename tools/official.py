@@ -24,14 +24,9 @@ from tests.servers import IMPLEMENTATIONS, REPO_ROOT, LiveServer
 RESULT_LINE = re.compile(r"^(\d+) passed, (\d+) failed$")
 RUNS = 2
 # Upstream cases this API answers differently on purpose, each with the rule it follows. They
-# still count as failed in the figures; they only do not fail the command.
-KNOWN_DIVERGENCES = {
-    "errors-auth/20-update-password-to-64-chars-should-accept": (
-        "reuses the token it changed the password with one case earlier; here a password change "
-        "ends the tokens issued before it and the change's response carries the fresh one "
-        "(shared_spec/openapi.yaml, Authentication)"
-    ),
-}
+# still count as failed in the figures; they only do not fail the command. None today:
+# errors-auth/20 was one until the token that changes a password stayed valid.
+KNOWN_DIVERGENCES: dict[str, str] = {}
 
 
 @dataclass

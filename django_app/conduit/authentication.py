@@ -1,13 +1,16 @@
 """Token to user: JWTs in `Authorization: Token <jwt>` (or `Bearer <jwt>`).
 
 Tokens are HS256 JWTs with exactly the claims sub (the user id as a string), iat, exp and pwv,
-the password stamp: a password change makes every earlier token stale. A request without the
-header is anonymous; a header that is present but wrong is always a 401, even on endpoints where
-authentication is optional, and always "is invalid", whatever the reason (expired, forged,
-stale, unknown user). AuthenticatedRequest and ViewerRequest tell the type checker what
-`request.user` is in a handler: a User, or a User or None.
+the password stamp: a password change makes every earlier token stale but the one that made the
+change (update_session_auth_hash's idea, for tokens), which the user row knows by a digest
+(password_change_digest). A request without the header is anonymous; a header that is present
+but wrong is always a 401, even on endpoints where authentication is optional, and always "is
+invalid", whatever the reason (expired, forged, stale, unknown user). AuthenticatedRequest and
+ViewerRequest tell the type checker what `request.user` is in a handler: a User, or a User or
+None.
 """
 
+import hashlib
 import hmac
 from datetime import timedelta
 from typing import NamedTuple
@@ -56,6 +59,14 @@ def password_stamp(user: User) -> str:
     return user.get_session_auth_hash()
 
 
+def password_change_digest(token: str, password: str) -> str:
+    """What a user row keeps of the token that changed its password to the hash `password`: a
+    SHA-256, never the token, so a copy of the database signs no one in. Bound to the new hash,
+    so any later change of the password (from another token, the admin, `changepassword`) ends
+    it."""
+    return hashlib.sha256(f"{password}\n{token}".encode()).hexdigest()
+
+
 def issue_token(user: User) -> str:
     """A fresh token for `user`, valid for JWT_TTL_SECONDS and until the password changes."""
     issued_at = utc_now().replace(microsecond=0)
@@ -89,6 +100,16 @@ def stamp_matches(claims: TokenClaims, user: User) -> bool:
     return hmac.compare_digest(claims.password_stamp.encode(), password_stamp(user).encode())
 
 
+def changed_the_password(token: str, user: User) -> bool:
+    """Whether `token` made the user's latest password change, which leaves it valid (constant
+    time)."""
+    digest = user.password_change_token_digest
+    if digest is None:
+        return False
+    current = password_change_digest(token, user.password)
+    return hmac.compare_digest(digest.encode(), current.encode())
+
+
 class JWTAuthentication(BaseAuthentication):
     """DRF authentication backend for Conduit tokens."""
 
@@ -103,7 +124,9 @@ class JWTAuthentication(BaseAuthentication):
             raise UnauthorizedError("is invalid")
         claims = decode_token(token)
         user = User.objects.filter(pk=claims.user_id, is_active=True).first()
-        if user is None or not stamp_matches(claims, user):
+        if user is None:
+            raise UnauthorizedError("is invalid")
+        if not (stamp_matches(claims, user) or changed_the_password(token, user)):
             raise UnauthorizedError("is invalid")
         return user, token
 

@@ -122,6 +122,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=utc_now, editable=False)
+    # What is kept of the token that made the latest password change through the API, which
+    # stays valid after it: password_change_digest(token, password), never the token itself.
+    # Null, not "", as in the other apps' schema: no token made a change.
+    password_change_token_digest = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
+    )
 
     objects = UserManager.from_queryset(UserQuerySet)()
 

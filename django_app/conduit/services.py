@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
 
+from django_app.conduit.authentication import password_change_digest
 from django_app.conduit.exceptions import (
     ConflictError,
     DatabaseUnavailableError,
@@ -114,8 +115,10 @@ def authenticate(*, email: str, password: str) -> User:
     return user
 
 
-def update_user(*, user: User, changes: dict[str, Any]) -> User:
-    """Apply the given fields (an empty dict changes nothing); 409 if username/email is taken."""
+def update_user(*, user: User, changes: dict[str, Any], token: str | None = None) -> User:
+    """Apply the given fields (an empty dict changes nothing); 409 if username/email is taken.
+    A new password ends every token issued before it but `token`, the one that sent it (None,
+    from the seed: all of them)."""
     if not changes:
         return user
     if taken := _taken_fields(
@@ -127,6 +130,9 @@ def update_user(*, user: User, changes: dict[str, Any]) -> User:
             setattr(user, field, changes[field])
     if "password" in changes:
         user.set_password(changes["password"])
+        user.password_change_token_digest = (
+            password_change_digest(token, user.password) if token is not None else None
+        )
     _save_unique(user)
     return user
 

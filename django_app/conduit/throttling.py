@@ -28,6 +28,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from django_app.conduit.exceptions import InvalidCredentialsError
+from django_app.conduit.models import canonical_email
 
 TrustedProxies = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
 T = TypeVar("T")
@@ -159,8 +160,10 @@ class LoginAccountThrottle(SimpleRateThrottle):
 
     def __init__(self, email: str) -> None:
         super().__init__()
-        # Hashed: a cache key of fixed length and characters, with no address book in Redis.
-        normalised = email.strip().lower().encode()
+        # canonical_email() of the (validated, so trimmed) email, as Login matches it: every
+        # spelling that signs in to one account counts against it. Hashed: a cache key of
+        # fixed length and characters, with no address book in Redis.
+        normalised = canonical_email(email).encode()
         self.ident = hashlib.sha256(normalised).hexdigest()
 
     def get_cache_key(self, request: Request, view: APIView) -> str:

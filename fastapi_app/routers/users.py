@@ -133,10 +133,10 @@ async def update_current_user(
     token: CurrentToken,
     body: UpdateUserRequest,
 ) -> UserResponse:
-    """Change the fields sent (an empty object changes nothing). A new password makes the
-    presented token stale, so the answer carries a fresh one."""
+    """Change the fields sent (an empty object changes nothing). A new password ends every
+    earlier token but the presented one; the answer carries a fresh one."""
     changes = body.user.model_dump(exclude_unset=True)
-    user = await services.update_user(session=session, user=user, changes=changes)
+    user = await services.update_user(session=session, user=user, changes=changes, token=token)
     if "password" in changes:
         token = create_access_token(user, settings)
     return UserResponse(user=User.with_token(user, token))

@@ -90,7 +90,7 @@ def get_current_user() -> UserResponse:
 @bp.response(200, UserResponseSchema)
 def update_current_user(changes: UpdateUser) -> UserResponse:
     """Change any of the signed-in user's fields; an empty object changes nothing. A new
-    password makes the presented token stale, so the answer carries a fresh one."""
-    user = services.update_user(user=g.current_user, changes=changes)
+    password ends every earlier token but the presented one; the answer carries a fresh one."""
+    user = services.update_user(user=g.current_user, changes=changes, token=g.current_token)
     token = issue_token(user) if "password" in changes else g.current_token
     return {"user": UserWithToken(user, token)}

@@ -83,7 +83,7 @@ class LoginView(ConduitAPIView):
 @never_cache_tokens
 class CurrentUserView(ConduitAPIView):
     """GET and PUT /api/user; both answer with the token the request presented, except a
-    password change, which makes it stale and answers with a fresh one."""
+    password change, which ends every earlier token but that one and answers with a fresh one."""
 
     # operationId: GetCurrentUser
     @extend_schema(
@@ -111,6 +111,6 @@ class CurrentUserView(ConduitAPIView):
         serializer = UpdateUserRequestSerializer(data=json_body(request))
         serializer.is_valid(raise_exception=True)
         changes = serializer.validated_data
-        user = services.update_user(user=request.user, changes=changes)
+        user = services.update_user(user=request.user, changes=changes, token=request.auth)
         token = issue_token(user) if "password" in changes else request.auth
         return Response({"user": UserSerializer(user, context={"token": token}).data})

@@ -1,0 +1,31 @@
+"""users.password_change_token_digest: the token that made the latest password change stays valid.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01 00:00:00
+
+A SHA-256 of that token bound to the new password hash (security.password_change_digest),
+never the token. Nullable: existing accounts get null, so no token survives a change made
+before. Adding a nullable column is an ALTER TABLE on both databases; dropping it copies the
+table on SQLite (batch mode), keeping its AUTOINCREMENT.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch_op:
+        batch_op.add_column(sa.Column("password_change_token_digest", sa.String(length=64)))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users", table_kwargs={"sqlite_autoincrement": True}) as batch_op:
+        batch_op.drop_column("password_change_token_digest")

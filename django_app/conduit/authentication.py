@@ -123,9 +123,10 @@ class JWTAuthentication(BaseAuthentication):
         if scheme.lower() not in SCHEMES or not token:
             raise UnauthorizedError("is invalid")
         claims = decode_token(token)
-        user = User.objects.filter(pk=claims.user_id, is_active=True).first()
-        if user is None:
-            raise UnauthorizedError("is invalid")
+        try:
+            user = User.objects.get(pk=claims.user_id, is_active=True)
+        except User.DoesNotExist:
+            raise UnauthorizedError("is invalid") from None
         if not (stamp_matches(claims, user) or changed_the_password(token, user)):
             raise UnauthorizedError("is invalid")
         return user, token

@@ -15,6 +15,7 @@ import unicodedata
 from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Model, Q, QuerySet
 
@@ -33,6 +34,7 @@ from django_app.conduit.models import (
     Follow,
     Tag,
     User,
+    attach_tag_names,
     canonical_email,
     canonical_username,
     storable,
@@ -47,17 +49,18 @@ ModelT = TypeVar("ModelT", bound=Model)
 
 
 def _get_or_404(queryset: QuerySet[ModelT], resource: str, **lookup: str) -> ModelT:
-    """The row matching `lookup` (values from the URL path), or 404 `resource`.
+    """The row matching `lookup` (a unique one, from the URL path), or 404 `resource`.
 
     A value no row can hold (a NUL from `%00`) is not found without a query, which PostgreSQL
-    would refuse.
+    would refuse. get(), not first(): a unique lookup needs no ORDER BY, and first() would
+    clone the QuerySet once more to add one.
     """
-    found = None
-    if all(storable(value) for value in lookup.values()):
-        found = queryset.filter(**lookup).first()
-    if found is None:
+    if not all(storable(value) for value in lookup.values()):
         raise NotFoundError(resource)
-    return found
+    try:
+        return queryset.get(**lookup)
+    except ObjectDoesNotExist:
+        raise NotFoundError(resource) from None
 
 
 # Users and authentication.
@@ -252,19 +255,25 @@ def list_articles(
     """A page of matching articles, newest first, and the total number of matches."""
     matching = Article.objects.matching(tag=tag, author=author, favorited=favorited)
     page = matching.with_viewer(viewer).without_body().newest_first()[offset : offset + limit]
-    return list(page), matching.count()
+    articles = list(page)
+    attach_tag_names(articles)
+    return articles, matching.count()
 
 
 def feed_articles(*, user: User, limit: int, offset: int) -> tuple[list[Article], int]:
     """A page of articles by authors `user` follows, newest first, and their total number."""
     matching = Article.objects.followed_by(user)
-    page = matching.with_viewer(user).without_body().newest_first()[offset : offset + limit]
-    return list(page), matching.count()
+    page = matching.with_viewer(user, authors_followed=True).without_body().newest_first()
+    articles = list(page[offset : offset + limit])
+    attach_tag_names(articles)
+    return articles, matching.count()
 
 
 def get_article(*, viewer: User | None, slug: str) -> Article:
     """One article as `viewer` sees it; 404 if unknown."""
-    return _get_or_404(Article.objects.with_viewer(viewer), "article", slug=slug)
+    article = _get_or_404(Article.objects.with_viewer(viewer), "article", slug=slug)
+    attach_tag_names([article])
+    return article
 
 
 def create_article(

@@ -11,10 +11,17 @@ import jwt
 from django.conf import settings
 from django.db import OperationalError
 from django.test import TestCase
+from rest_framework import serializers
 
 from django_app.conduit import services
 from django_app.conduit.authentication import password_stamp
 from django_app.conduit.models import Comment, Favorite, Tag, utc_now
+from django_app.conduit.serializers import (
+    ArticlePreviewSerializer,
+    ArticleSerializer,
+    AuthorSerializer,
+    CommentSerializer,
+)
 from django_app.conduit.tests.helpers import client_for, make_article, make_user
 
 
@@ -311,3 +318,44 @@ class ArticleTests(TestCase):
         response = client_for(self.author).post("/api/profiles/author/follow")
         self.assertEqual(response.status_code, 422)
         self.assertEqual(response.json(), {"errors": {"profile": ["cannot follow yourself"]}})
+
+
+class OutputSerializerTests(TestCase):
+    """The output serializers' to_representation writes what DRF's generic path would.
+
+    Their fields document the shape for /openapi.json; the override writes the keys itself, so
+    this checks the two agree, keys and key order included.
+    """
+
+    def setUp(self) -> None:
+        self.reader = make_user("reader")
+        self.writer = make_user("writer")
+        services.follow_user(user=self.reader, username="writer")
+        article = make_article(self.writer, "Tagged", tag_list=["zeta", "alpha"])
+        services.favorite_article(user=self.reader, slug=article.slug)
+        services.add_comment(author=self.writer, slug=article.slug, body="A comment")
+        self.slug = article.slug
+
+    def assert_generic(self, serializer: serializers.Serializer[Any], instance: Any) -> None:
+        """The override's output equals the plain Serializer.to_representation's."""
+        generic = serializers.Serializer.to_representation(serializer, instance)
+        written = serializer.to_representation(instance)
+        self.assertEqual(list(written), list(generic))
+        self.assertEqual(json.dumps(written), json.dumps(generic))
+
+    def test_article_author_and_comment(self) -> None:
+        article = services.get_article(viewer=self.reader, slug=self.slug)
+        self.assert_generic(ArticleSerializer(), article)
+        self.assert_generic(AuthorSerializer(), article)
+        (item,), _ = services.list_articles(
+            viewer=self.reader, tag=None, author=None, favorited=None, limit=20, offset=0
+        )
+        self.assert_generic(ArticlePreviewSerializer(), item)
+        self.assertNotIn("body", ArticlePreviewSerializer().to_representation(item))
+        (feed_item,), _ = services.feed_articles(user=self.reader, limit=20, offset=0)
+        self.assertEqual(
+            ArticlePreviewSerializer().to_representation(feed_item),
+            ArticlePreviewSerializer().to_representation(item),
+        )
+        (comment,) = services.list_comments(viewer=self.reader, slug=self.slug)
+        self.assert_generic(CommentSerializer(), comment)

@@ -1,9 +1,9 @@
 """The article lists cost a constant number of SQL queries, whatever the page size.
 
 Each list item needs its author (with `following`), tags, `favorited` and `favoritesCount`; the
-QuerySet joins the author, computes the flags and counts in the page query and prefetches the
-tags, so
-listing 20 articles takes as many queries as listing one. The writes that find their object
+QuerySet joins the author and computes the flags and counts in the page query, and the page's tag
+names come in one more query (models.attach_tag_names), so listing 20 articles takes as many
+queries as listing one. The writes that find their object
 with DRF's get_object read it once, without the annotations and prefetches of a read.
 """
 

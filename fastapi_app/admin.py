@@ -364,10 +364,10 @@ class TagAdmin(ConduitView, model=Tag):
 
 
 def create_admin(app: FastAPI, settings: Settings, engine: AsyncEngine) -> Admin:
-    """Mount the admin at /admin on `app`, with its own sessions on the app's engine: they
-    write (BEGIN IMMEDIATE on SQLite), as most admin POSTs do, and SQLAdmin reconfigures the
-    factory it is given (autoflush off), which the API's sessions must not see."""
-    sessions = create_sessionmaker(engine, writes=True)
+    """Mount the admin at /admin on `app`, with its own sessions on the app's engine:
+    SQLAdmin reconfigures the factory it is given (autoflush off), which the API's sessions
+    must not see."""
+    sessions = create_sessionmaker(engine)
     admin = Admin(
         app,
         session_maker=sessions,

@@ -47,7 +47,7 @@ async def seed(settings: Settings, data: dict[str, Any]) -> None:
         return
     engine = create_engine(settings.database_url)
     try:
-        async with create_sessionmaker(engine, writes=True)() as session:
+        async with create_sessionmaker(engine)() as session:
             if await session.scalar(select(func.count()).select_from(User)):
                 print("the database already has users: not seeding")
                 return
@@ -128,7 +128,7 @@ async def create_staff(settings: Settings, record: dict[str, Any]) -> str:
     """`create-staff`: a staff account for the admin; what was done, as one line."""
     engine = create_engine(settings.database_url)
     try:
-        async with create_sessionmaker(engine, writes=True)() as session:
+        async with create_sessionmaker(engine)() as session:
             user, created = await _add_staff(session, record)
     finally:
         await engine.dispose()

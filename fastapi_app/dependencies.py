@@ -33,31 +33,18 @@ def get_app_settings(request: Request) -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one session (the caller is loaded in it too), closed afterwards; what was
-    not committed is rolled back. Requests that may change data get a writing session: on
-    SQLite its transaction takes the write lock as it begins (see db.py)."""
-    state = request.app.state
-    sessions = state.sessions if request.method in SAFE_METHODS else state.write_sessions
-    async with sessions() as session:
-        yield session
-
-
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session that only reads, for the one POST that changes nothing (Login): it must not
-    hold SQLite's write lock while the password is checked (test_sessions.py measures it)."""
+    not committed is rolled back."""
     async with request.app.state.sessions() as session:
         yield session
 
 
 # scope="function": the session closes when the handler has returned and its response is built,
-# before the response is sent. Each transaction of a writing session holds SQLite's write lock
-# (the reload after a commit too), and sending to a slow client must not keep it from others.
+# before the response is sent, so the worker's connection (db.py) goes back to the pool before
+# a slow client is served.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 # auto_error=False: the header is parsed below so that every 401 has the API's body. The
 # document calls it the spec's `Token` scheme, an apiKey: Swagger UI's Authorize button then

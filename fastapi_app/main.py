@@ -162,7 +162,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = create_sessionmaker(engine)
-    app.state.write_sessions = create_sessionmaker(engine, writes=True)
     app.state.rate_limits = RateLimits(settings)
 
     install_error_handlers(app)

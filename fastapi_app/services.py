@@ -152,6 +152,9 @@ async def authenticate(*, session: AsyncSession, email: str, password: str) -> U
     """The account with these credentials (the email in any case); one 401 for an unknown email
     or a wrong password."""
     user = await session.scalar(select(User).where(User.email_key == canonical_email(email)))
+    # Ends the read, so the password check (tens of ms) holds no connection (db.py: one per
+    # worker on SQLite); the user stays loaded (expire_on_commit=False).
+    await session.commit()
     # The check runs (on a stand-in hash) even for an unknown email, so timing does not tell.
     if not await verify_password(user.password_hash if user else None, password) or user is None:
         raise InvalidCredentialsError()

@@ -45,10 +45,19 @@ def run_migrations_offline() -> None:
 
 def _sqlite_foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
     """Batch migrations copy a SQLite table and drop the original; with foreign keys enforced,
-    dropping a table that others reference would delete their rows (ON DELETE CASCADE)."""
+    dropping a table that others reference would delete their rows (ON DELETE CASCADE).
+
+    The driver would begin a transaction only before an INSERT, UPDATE or DELETE (what the app
+    wants, db.py), leaving DDL outside it; `_begin_sqlite_transaction` begins it instead, so a
+    migration that fails halfway leaves the schema as it was (SQLAlchemy's pysqlite recipe)."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=OFF")
     cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def _skip_empty_autogenerate(_context: Any, _revision: Any, directives: list[Any]) -> None:
@@ -81,6 +90,7 @@ async def run_migrations_online() -> None:
     engine = create_engine(_database_url())
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_foreign_keys_off)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_migrations)

@@ -8,7 +8,6 @@ from fastapi_app import services
 from fastapi_app.dependencies import (
     CurrentToken,
     CurrentUser,
-    ReadSessionDep,
     SessionDep,
     SettingsDep,
 )
@@ -64,7 +63,7 @@ router = APIRouter(
     dependencies=[Depends(limit_login_by_address)],
 )
 async def login(
-    session: ReadSessionDep,
+    session: SessionDep,
     settings: SettingsDep,
     limits: RateLimitsDep,
     body: LoginUserRequest,

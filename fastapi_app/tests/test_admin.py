@@ -112,7 +112,7 @@ async def test_a_user_demoted_after_logging_in_is_out(
     app: FastAPI, admin: httpx.AsyncClient
 ) -> None:
     assert (await admin.get("/admin/user/list")).status_code == 200
-    async with app.state.write_sessions() as session:
+    async with app.state.sessions() as session:
         user = await session.scalar(select(User).where(User.email == STAFF["email"]))
         assert user is not None
         user.is_staff = False

@@ -1,6 +1,6 @@
-"""What each request's session locks on SQLite, measured: a slow password check must not hold
-the write lock (db.py: writing sessions take it as their transaction begins), or every write
-of every other client would queue behind each login."""
+"""What each request's session holds on SQLite, measured: a slow password check must hold
+neither the write lock nor the worker's one connection (db.py), or every request of every
+other client would queue behind each login."""
 
 import asyncio
 import time

@@ -33,6 +33,7 @@ RUN_FILES = (
     "bench-sweep.svg",
     "profile.json",
     "profile.md",
+    "soak.json",
 )
 
 

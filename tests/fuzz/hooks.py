@@ -1,10 +1,11 @@
 """Schemathesis auth for the runs with a token (loaded through SCHEMATHESIS_HOOKS by harness.py).
 
-A password change invalidates every token issued before it (the spec's Authentication). Fuzzing
-UpdateCurrentUser with the token the run uses everywhere else would therefore end that token at
-the first valid password the fuzzer sends, and every later case would be a 401. So
-UpdateCurrentUser is sent as a user registered for that case alone, and every other operation as
-the run's own user (FUZZ_TOKEN), whose articles the stateful phase then comments on and favorites.
+UpdateCurrentUser changes the username, email and password of whoever sends it. Sent with the
+token the run uses everywhere else, it would rename the run's own user under the stateful
+phase's feet, and any token of that user other than the sending one would end at the first
+valid password (the spec's Authentication). So UpdateCurrentUser is sent as a user registered
+for that case alone, and every other operation as the run's own user (FUZZ_TOKEN), whose
+articles the stateful phase then comments on and favorites.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def _authorize(case: Case, token: str) -> None:
 
 @schemathesis.auth(refresh_interval=None).apply_to(operation_id=PASSWORD_CHANGING_OPERATION)
 class CaseOwnUser:
-    """A fresh account per case: whatever password the case sets ends only its own token."""
+    """A fresh account per case: whatever the case changes is that account's alone."""
 
     def get(self, case: Case, context: AuthContext) -> str:
         name = f"fuzz{secrets.token_hex(6)}"

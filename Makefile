@@ -133,7 +133,7 @@ test-unit: $(STAMP) ## Each app's framework-native tests
 	LOG_LEVEL=WARNING $(BIN)/python django_app/manage.py test django_app.conduit --verbosity 1 --exclude-tag postgres
 	$(BIN)/pytest fastapi_app/tests -q -m "not postgres"
 
-test-faults: $(STAMP) ## Production servers under SIGTERM, SIGKILL of a worker, a PostgreSQL restart
+test-faults: $(STAMP) ## Production servers under SIGTERM, SIGKILL of a worker, a PostgreSQL restart, oversized heads and stalled clients
 	$(BIN)/pytest tests/faults -m faults -s -q $(PYTEST_ARGS)
 
 soak: SOAK_ARGS ?= --seconds 300 --connections 64

@@ -159,6 +159,9 @@ def _authenticate(*, required: bool) -> None:
         return
     g.current_user = _user_from_token(token)
     g.current_token = token
+    # The request log reads the id from here, not from the instance: a failed flush expires the
+    # instance, and reloading it would need the database that just failed.
+    g.current_user_id = g.current_user.id
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R]:

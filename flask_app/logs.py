@@ -57,7 +57,6 @@ def _log_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = request_id
     status = response.status_code
     route = route_template(request.url_rule.rule) if request.url_rule else None
-    user = g.get("current_user")
     logger.log(
         logging.ERROR if status >= 500 else logging.INFO,
         "%s %s %d",
@@ -71,7 +70,7 @@ def _log_request(response: Response) -> Response:
                 "path": request.path,
                 "status": status,
                 "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
-                "user_id": user.id if user is not None else None,
+                "user_id": g.get("current_user_id"),
             }
         },
     )

@@ -583,7 +583,6 @@ def _comment_query() -> Select[tuple[Comment]]:
 
 
 # Built once, like ARTICLE_BY_ID.
-COMMENT_BY_ID = _comment_query().where(Comment.id == bindparam("comment_id"))
 COMMENTS_OF_ARTICLE = (
     _comment_query()
     .where(Comment.article_id == bindparam("article_id"))
@@ -600,14 +599,15 @@ async def list_comments(*, session: AsyncSession, viewer: User | None, slug: str
 
 
 async def add_comment(*, session: AsyncSession, author: User, slug: str, body: str) -> Comment:
-    """Comment on the article as `author`."""
-    author_id = author.id
-    comment = Comment(body=body, article_id=await _article_id(session, slug), author_id=author_id)
+    """Comment on the article as `author`.
+
+    The answer is the row just written, not read back: its author is the caller, already loaded,
+    who cannot follow themselves (ck_follows_not_self)."""
+    comment = Comment(body=body, article_id=await _article_id(session, slug), author=author)
     session.add(comment)
     await session.commit()
-    parameters = {"viewer_id": author_id, "comment_id": comment.id}
-    result = await session.scalars(COMMENT_BY_ID, parameters)
-    return result.one()
+    author.following = False
+    return comment
 
 
 async def delete_comment(

@@ -73,3 +73,19 @@ async def test_list_queries_are_the_same_for_1_and_20_articles(
     assert feed_one == feed_twenty
     # user lookup for the token, COUNT(*), the page with its flags, the page's tags
     assert list_twenty == feed_twenty == 4
+
+
+async def test_create_article_comment_answers_with_the_row_it_wrote(
+    client: httpx.AsyncClient, statements: list[str]
+) -> None:
+    """CreateArticleComment: the caller, the article's id, the INSERT; nothing is read back."""
+    token = await register(client, "commenter")
+    slug = (await create_article(client, token))["slug"]
+    statements.clear()
+    response = await client.post(
+        f"/api/articles/{slug}/comments", json={"comment": {"body": "hi"}}, headers=auth(token)
+    )
+    assert response.status_code == 201, response.text
+    author = response.json()["comment"]["author"]
+    assert (author["username"], author["following"]) == ("commenter", False)
+    assert len(statements) == 3

@@ -566,7 +566,6 @@ def _comment_query() -> Select[tuple[Comment]]:
 
 
 # Built once, like ARTICLE_BY_ID.
-COMMENT_BY_ID = _comment_query().where(Comment.id == bindparam("comment_id"))
 COMMENTS_OF_ARTICLE = (
     _comment_query()
     .where(Comment.article_id == bindparam("article_id"))
@@ -583,14 +582,15 @@ def list_comments(*, viewer: User | None, slug: str) -> list[Comment]:
 
 
 def add_comment(*, author: User, slug: str, body: str) -> Comment:
-    """Comment on the article as `author`."""
-    author_id = author.id
-    comment = Comment(body=body, article_id=_article_id(slug), author_id=author_id)
+    """Comment on the article as `author`.
+
+    The answer is the row just written, not read back: its author is the caller, already loaded,
+    who cannot follow themselves (ck_follows_not_self)."""
+    comment = Comment(body=body, article_id=_article_id(slug), author=author)
     db.session.add(comment)
     db.session.commit()
-    parameters = {"viewer_id": author_id, "comment_id": comment.id}
-    result = db.session.scalars(COMMENT_BY_ID, parameters)
-    return result.one()
+    author.following = False
+    return comment
 
 
 def delete_comment(

@@ -101,3 +101,19 @@ def test_get_article_comments_query_count_is_constant(
         counts.append(counted())
     print(f"GetArticleComments queries: 1 comment={counts[0]}, 20 comments={counts[1]}")
     assert counts == [3, 3]
+
+
+def test_create_article_comment_answers_with_the_row_it_wrote(
+    app: Flask, client: FlaskClient
+) -> None:
+    """CreateArticleComment: the caller, the article's id, the INSERT; nothing is read back."""
+    token = register(client, "commenter")
+    slug = create_article(client, token)["slug"]
+    with count_queries(app) as counted:
+        response = client.post(
+            f"/api/articles/{slug}/comments", json={"comment": {"body": "hi"}}, headers=auth(token)
+        )
+    assert response.status_code == 201, response.get_json()
+    author = response.get_json()["comment"]["author"]
+    assert (author["username"], author["following"]) == ("commenter", False)
+    assert counted() == 3

@@ -109,6 +109,16 @@ class DetailQueryCountTests(TestCase):
         with self.assertNumQueries(6):
             self.assertEqual(client_for(self.author).delete(self.path).status_code, 204)
 
+    def test_create_article_comment(self) -> None:
+        """CreateArticleComment: token user, the article, the INSERT; nothing is read back."""
+        with self.assertNumQueries(3):
+            response = client_for(self.author).post(
+                f"{self.path}/comments", {"comment": {"body": "Hi"}}, format="json"
+            )
+        self.assertEqual(response.status_code, 201)
+        author = response.json()["comment"]["author"]
+        self.assertEqual((author["username"], author["following"]), ("author", False))
+
     def test_delete_article_comment(self) -> None:
         """DeleteArticleComment: token user, the article, the comment, the DELETE."""
         comment = services.add_comment(author=self.author, slug=self.article.slug, body="Hi")

@@ -28,6 +28,15 @@ def never_cache_tokens(response: Response) -> Response:
 
 bp.after_request(never_cache_tokens)
 
+# The header never_cache_tokens sends, documented on each success as the spec's UserResponse has it.
+NO_STORE = {
+    "Cache-Control": {
+        "required": True,
+        "description": "`no-store`: a response that carries a token is kept by no cache.",
+        "schema": {"const": "no-store"},
+    }
+}
+
 
 # operationId: Login
 @bp.post("/users/login")
@@ -39,7 +48,7 @@ bp.after_request(never_cache_tokens)
     responses=openapi.errors(401, 429, *openapi.BODY_ERRORS),
 )
 @bp.arguments(LoginUserRequestSchema)
-@bp.response(200, UserResponseSchema)
+@bp.response(200, UserResponseSchema, headers=NO_STORE)
 def login(credentials: LoginUser) -> UserResponse:
     """Exchange email and password for the user and a fresh token."""
     user = services.authenticate(**credentials)
@@ -55,7 +64,7 @@ def login(credentials: LoginUser) -> UserResponse:
     responses=openapi.errors(409, 429, *openapi.BODY_ERRORS),
 )
 @bp.arguments(NewUserRequestSchema)
-@bp.response(201, UserResponseSchema)
+@bp.response(201, UserResponseSchema, headers=NO_STORE)
 def create_user(fields: NewUser) -> UserResponse:
     """Register a new account and sign it in."""
     user = services.register_user(**fields)
@@ -71,7 +80,7 @@ def create_user(fields: NewUser) -> UserResponse:
     responses=openapi.errors(401),
 )
 @login_required
-@bp.response(200, UserResponseSchema)
+@bp.response(200, UserResponseSchema, headers=NO_STORE)
 def get_current_user() -> UserResponse:
     """The signed-in user, echoing the token that was presented."""
     return {"user": UserWithToken(g.current_user, g.current_token)}
@@ -87,7 +96,7 @@ def get_current_user() -> UserResponse:
 )
 @login_required
 @bp.arguments(UpdateUserRequestSchema)
-@bp.response(200, UserResponseSchema)
+@bp.response(200, UserResponseSchema, headers=NO_STORE)
 def update_current_user(changes: UpdateUser) -> UserResponse:
     """Change any of the signed-in user's fields; an empty object changes nothing. A new
     password ends every earlier token but the presented one; the answer carries a fresh one."""

@@ -164,6 +164,21 @@ def envelope(name: str, description: str, **fields: serializers.Field[Any, Any, 
 
 
 USER = envelope("UserResponse", "A user, with a token.", user=UserSerializer())
+
+
+def no_store(status_code: int) -> OpenApiParameter:
+    """The `Cache-Control: no-store` that views/users.py sends with a token, documented on the
+    success as the spec's UserResponse has it."""
+    return OpenApiParameter(
+        "Cache-Control",
+        {"const": "no-store"},
+        OpenApiParameter.HEADER,
+        required=True,
+        description="`no-store`: a response that carries a token is kept by no cache.",
+        response=[status_code],
+    )
+
+
 PROFILE = envelope("ProfileResponse", "A profile.", profile=ProfileSerializer())
 ARTICLE = envelope("SingleArticleResponse", "An article.", article=ArticleSerializer())
 ARTICLES = envelope(

@@ -44,6 +44,7 @@ class UsersView(ConduitAPIView):
         summary="Register a new user",
         request=NewUserRequestSerializer,
         responses={201: openapi.USER, **openapi.errors(409, 429, *openapi.BODY_ERRORS)},
+        parameters=[openapi.no_store(201)],
     )
     def post(self, request: Request) -> Response:
         """Register an account; answers with a fresh token."""
@@ -70,6 +71,7 @@ class LoginView(ConduitAPIView):
         summary="Existing user login",
         request=LoginUserRequestSerializer,
         responses={200: openapi.USER, **openapi.errors(401, 429, *openapi.BODY_ERRORS)},
+        parameters=[openapi.no_store(200)],
     )
     def post(self, request: Request) -> Response:
         """Exchange email and password for a fresh token."""
@@ -91,6 +93,7 @@ class CurrentUserView(ConduitAPIView):
         tags=["User and Authentication"],
         summary="Get current user",
         responses={200: openapi.USER, **openapi.errors(401)},
+        parameters=[openapi.no_store(200)],
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         """The signed-in user."""
@@ -105,6 +108,7 @@ class CurrentUserView(ConduitAPIView):
         summary="Update current user",
         request=UpdateUserRequestSerializer,
         responses={200: openapi.USER, **openapi.errors(401, 409, *openapi.BODY_ERRORS)},
+        parameters=[openapi.no_store(200)],
     )
     def put(self, request: AuthenticatedRequest) -> Response:
         """Change any of username, email, password, bio, image."""

@@ -144,3 +144,12 @@ def test_the_table_counts_each_kind_and_the_block_lists_every_difference() -> No
     for app in APPS:
         assert f"{app.title}: {len(found[app.key])} differences" in block
         assert all(faithful.listing(d) in block for d in found[app.key])
+
+
+def test_report_cells_show_hidden_characters_as_escapes() -> None:
+    """The spec's patterns hold literal control and zero-width characters; a table cell must
+    show them (and the README stay plain text), not pass them through."""
+    pattern = "^[^\x00-\x1f @\u200b\ufeff\U000e0001]+$"
+    assert faithful.short(pattern, width=80) == "^[^\\u0000-\\u001f @\\u200b\\ufeff\\U000e0001]+$"
+    assert faithful.short("ordinary text, é and 日本") == "ordinary text, é and 日本"
+    assert faithful.short("x" * 60) == "x" * 47 + "…"

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
@@ -258,8 +259,25 @@ class Comparison:
             self.add(f"different {key}", where, f"spec {short(spec)}, app {short(app)}")
 
 
+# Control, format (zero-width, bidi), separator and unassigned characters: in a report they are
+# invisible or break the line, and the spec's patterns list many of them as literal characters.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp", "Zs"})
+
+
+def visible(text: str) -> str:
+    """`text` with every hidden character but the plain space written as a \\u escape."""
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    if char == " " or unicodedata.category(char) not in HIDDEN_CATEGORIES:
+        return char
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+
+
 def short(value: Any, width: int = 48) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    """`value` for one table cell: hidden characters escaped, cut at `width` characters."""
+    text = visible(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -168,7 +168,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "django_app.urls"
-WSGI_APPLICATION = "django_app.wsgi.application"
+# None: runserver serves Django's own application, not wsgi.py's (which wraps it for granian
+# and gunicorn in CloseAfterUnreadBody, a header wsgiref refuses; runserver skips unread bodies
+# itself).
+WSGI_APPLICATION = None
 # Never redirect /api/users/ to /api/users: an unknown path is a JSON 404.
 APPEND_SLASH = False
 

@@ -1,5 +1,5 @@
-"""The production server's HTTP layer against hostile clients: heads too large, and clients
-that stop halfway through a request (slowloris).
+"""The production server's HTTP layer against hostile clients: heads too large, clients that
+stop halfway through a request (slowloris), and answers that leave a request's body unread.
 
 `make serve-*` runs granian for all three apps with a 16 KB request head and a header read
 timeout (HEADER_TIMEOUT_MS, lowered here so the test is quick). Stalled clients outnumber the
@@ -9,13 +9,23 @@ that gave each one a thread would have nothing left for the normal request.
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.faults.production import production_server
-from tests.rawhttp import PARTIAL_BODY, answer_status, stalled_clients, timed_get
+from tests.rawhttp import (
+    PARTIAL_BODY,
+    answer_status,
+    keep_alive_after_a_late_body,
+    request_head,
+    stalled_clients,
+    timed_get,
+)
 from tests.servers import IMPLEMENTATIONS, LiveServer
 
 pytestmark = pytest.mark.faults
@@ -66,3 +76,28 @@ def test_clients_stalled_in_their_bodies_leave_the_async_app_serving(server: Liv
         time.sleep(0.3)
         status, seconds = timed_get(server.root_url)
     assert (status, seconds < 1) == (200, True), f"{status} after {seconds:.2f} s"
+
+
+@every_app
+def test_an_answer_that_leaves_the_body_unread_closes_the_connection(server: LiveServer) -> None:
+    """granian drops such a connection after the answer without saying so, and a keep-alive
+    client's next request on it got no answer (tests/test_http.py has the contract side)."""
+    length = 1024 * 1024 + 100
+    body = b"{" + b" " * (length - 2) + b"}"
+    outcome = keep_alive_after_a_late_body(
+        server.root_url, request_head("POST", "/users", length), body
+    )
+    assert (outcome.status, outcome.before_the_body, outcome.said_close) == (413, True, True)
+
+
+@every_app
+def test_an_answer_to_a_body_read_whole_keeps_the_connection(server: LiveServer) -> None:
+    """The reverse: keep-alive stays for the requests whose body the app read."""
+    name = f"kept{uuid.uuid4().hex[:8]}"
+    user = {"username": name, "email": f"{name}@example.com", "password": "a long password"}
+    registered = httpx.post(f"{server.root_url}/api/users", json={"user": user}, timeout=10)
+    token = registered.json()["user"]["token"]
+    body = json.dumps({"user": {"bio": "kept alive"}}).encode()
+    head = request_head("PUT", "/user", len(body), token)
+    outcome = keep_alive_after_a_late_body(server.root_url, head, body)
+    assert (outcome.status, outcome.said_close, outcome.next_status) == (200, False, 200), outcome

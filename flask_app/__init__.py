@@ -1,13 +1,13 @@
 """Conduit (RealWorld API) in Flask: the application factory."""
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from wsgiref.types import InputStream, StartResponse, WSGIApplication, WSGIEnvironment
+from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask.logging import default_handler
 from flask_cors import CORS
+from werkzeug.wsgi import LimitedStream
 
 from flask_app import openapi
 from flask_app.admin import init_admin
@@ -19,9 +19,6 @@ from flask_app.logs import configure_logging, init_request_logs
 from flask_app.schemas import StrictJSONProvider
 from flask_app.throttling import init_limits
 from flask_app.views import articles, comments, docs, health, home, profiles, tags, users
-
-if TYPE_CHECKING:
-    from _typeshed import OptExcInfo
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -59,8 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_limits(app)
     register_error_handlers(app)
     app.after_request(forbid_content_sniffing)
-    # Wrapping wsgi_app is Flask's documented way to add WSGI middleware; mypy sees a method.
-    app.wsgi_app = CloseAfterUnreadBody(app.wsgi_app)  # type: ignore[method-assign]
+    app.after_request(close_after_unread_body)
     # The API's Blueprints, registered through flask-smorest, which documents them.
     api = openapi.Api(app)
     for module in (users, profiles, articles, comments, tags):
@@ -81,62 +77,26 @@ def forbid_content_sniffing(response: Response) -> Response:
     return response
 
 
-class CountedInput:
-    """The request body stream (`wsgi.input`), counting the bytes the app has read of it."""
-
-    def __init__(self, stream: InputStream) -> None:
-        self.stream = stream
-        self.bytes_read = 0
-
-    def read(self, size: int = -1, /) -> bytes:
-        data = self.stream.read(size)
-        self.bytes_read += len(data)
-        return data
-
-    def readline(self, size: int = -1, /) -> bytes:
-        line = self.stream.readline(size)
-        self.bytes_read += len(line)
-        return line
-
-    def readlines(self, hint: int = -1, /) -> list[bytes]:
-        lines = self.stream.readlines(hint)
-        self.bytes_read += sum(map(len, lines))
-        return lines
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.readline, b"")
-
-
-class CloseAfterUnreadBody:
-    """WSGI middleware: `Connection: close` on a response that goes out before the request's
-    body was read to its end: a 413 or 411, a 401 or 404 that needed no body.
+def close_after_unread_body(response: Response) -> Response:
+    """`Connection: close` on a response that goes out before the request's body was read to
+    its end: a 413 or 411, a 401 or 404 that needed no body.
 
     The server cannot read the next request on that connection until it has skipped the rest
     of the body. granian closes the connection instead, after the response has gone, without
-    saying so; a keep-alive client that sent its next request there meanwhile gets no answer
-    at all. With the header the client opens a new connection for its next request, and
-    granian closes it at once. (gunicorn drops the header but skips the rest of the body
-    itself; Werkzeug's development server closes every connection.) Django's wsgi.py and
-    FastAPI's main.py do the same.
+    saying so, and a keep-alive client that sent its next request there meanwhile got no
+    answer at all. With the header the client opens a new connection for its next request.
+    (gunicorn drops the header, and Werkzeug's development server closes every connection.)
+    Django's wsgi.py and FastAPI's RequestBodyMiddleware do the same.
     """
-
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        declared = environ.get("CONTENT_LENGTH") or ""
-        chunked = "HTTP_TRANSFER_ENCODING" in environ
-        if not (chunked or (declared.isdigit() and declared.strip("0"))):
-            return self.app(environ, start_response)
-        # A length past 18 digits can never be read to its end.
-        length = int(declared) if declared.isdigit() and len(declared) <= 18 else -1
-        body = environ["wsgi.input"] = CountedInput(environ["wsgi.input"])
-
-        def start_response_closing_if_unread(
-            status: str, headers: list[tuple[str, str]], exc_info: "OptExcInfo | None" = None, /
-        ) -> Callable[[bytes], object]:
-            if chunked or length < 0 or body.bytes_read < length:
-                headers = [*headers, ("Connection", "close")]
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, start_response_closing_if_unread)
+    declared = request.content_length or 0
+    limit = request.max_content_length
+    if "Transfer-Encoding" in request.headers or (limit is not None and declared > limit):
+        unread = True  # a 411, or a 413 for the declared size: request.stream would raise it
+    else:
+        # Its position, not is_exhausted: under granian (wsgi.input_terminated) the stream is
+        # limited by MAX_CONTENT_LENGTH, not by the declared length.
+        stream = request.stream
+        unread = declared > 0 and isinstance(stream, LimitedStream) and stream.tell() < declared
+    if unread:
+        response.headers["Connection"] = "close"
+    return response

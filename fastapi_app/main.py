@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import iter_route_contexts
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,7 +30,7 @@ from fastapi_app.errors import (
 )
 from fastapi_app.logs import RequestLogMiddleware, configure_logging
 from fastapi_app.routers import articles, comments, docs, health, home, profiles, tags, users
-from fastapi_app.schemas import MAX_BODY_BYTES, RequestBodyMiddleware
+from fastapi_app.schemas import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from fastapi_app.throttling import RateLimits
 
 # The spec's tags, in its order: the document lists its operations under them.
@@ -128,6 +128,48 @@ class NoSniffMiddleware:
         await self.app(scope, receive, send_nosniff if scope["type"] == "http" else send)
 
 
+def declares_body(headers: Headers) -> bool:
+    """Whether a request comes with a body: a nonzero Content-Length, or chunked."""
+    length = headers.get("content-length", "")
+    return "transfer-encoding" in headers or (length.isdigit() and length.strip("0") != "")
+
+
+class CloseAfterUnreadBodyMiddleware:
+    """`Connection: close` on a response that goes out before the request's body was read to
+    its end: a 413 or 411, a 401 or 404 that needed no body, a preflight that carried one.
+
+    The server cannot read the next request on that connection until it has skipped the rest
+    of the body. granian closes the connection instead, after the response has gone, without
+    saying so; a keep-alive client that sent its next request there meanwhile got no answer
+    at all (seen under load in the contract suite). With the header the client opens a new
+    connection for its next request, and granian (and uvicorn) close it at once. Flask's
+    create_app and Django's wsgi.py do the same.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body_unread = scope["type"] == "http" and declares_body(Headers(scope=scope))
+        if not body_unread:
+            await self.app(scope, receive, send)
+            return
+
+        async def receive_noting_the_end() -> Message:
+            nonlocal body_unread
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body_unread = False
+            return message
+
+        async def send_closing_if_unread(message: Message) -> None:
+            if message["type"] == "http.response.start" and body_unread:
+                MutableHeaders(scope=message)["Connection"] = "close"
+            await send(message)
+
+        await self.app(scope, receive_noting_the_end, send_closing_if_unread)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for `settings` (default: read from the environment)."""
     settings = settings or get_settings()
@@ -169,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # marks with the request id) every response; CORS wraps the rest, including the 500
     # responses InternalErrorMiddleware produces.
     app.add_middleware(HTTPMethodsMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(
         APICORSMiddleware,
@@ -178,9 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
     )
     app.add_middleware(NoSniffMiddleware)  # outside CORS: on the preflights too
-    # Outside every layer that answers, so each answer gets its Connection: close; its 413 and
-    # 411 are raised inside the handler that reads the body, and answered by errors.py.
-    app.add_middleware(RequestBodyMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(CloseAfterUnreadBodyMiddleware)  # outside every layer that answers
     app.add_middleware(RequestLogMiddleware)
     if settings.trusted_proxies:
         # request.client is the address X-Forwarded-For names when a trusted proxy sends it

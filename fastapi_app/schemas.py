@@ -2,7 +2,7 @@
 
 Request bodies are handler parameters typed with the request models below, parsed by FastAPI
 itself; this module only makes its JSON strict (StrictJSONRoute) and caps its size
-(RequestBodyMiddleware). Request models carry every field rule of the spec; a failing rule
+(BodySizeLimitMiddleware). Request models carry every field rule of the spec; a failing rule
 raises a Pydantic error whose type errors.py turns into the API's message (custom rules raise
 PydanticCustomError with the final text). Response models read the ORM objects directly
 (`from_attributes`).
@@ -34,7 +34,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import CoreSchema, PydanticCustomError
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -93,23 +93,15 @@ class StrictJSONRoute(APIRoute):
         return strict_json_handler
 
 
-class RequestBodyMiddleware:
-    """The request body on the wire: 413 for one over `max_bytes`, declared in Content-Length
-    or streamed; 411 for one of undeclared length (`Transfer-Encoding: chunked`): granian
-    would read it, but Django's development server cannot, and the three apps answer alike;
-    and `Connection: close` on a response that goes out before the body was read to its end.
+class BodySizeLimitMiddleware:
+    """413 for a request body over `max_bytes`, declared in Content-Length or streamed, and 411
+    for one of undeclared length (`Transfer-Encoding: chunked`): granian would read it, but
+    Django's development server cannot, and the three apps answer alike.
 
-    The size rules apply while the body is read, so a handler that takes no body never reads
-    (nor refuses) one. They raise Starlette's HTTPException, which errors.py answers with the
+    The rules apply while the body is read, so a handler that takes no body never reads (nor
+    refuses) one. It raises Starlette's HTTPException(413), which errors.py answers with the
     spec's body. FastAPI's own `max_body_size` is not used: Starlette answers a declared
     over-limit Content-Length with its own plain-text 413, past the app's error handlers.
-
-    Why close: the server cannot read the next request on that connection until it has
-    skipped the rest of the body. granian closes the connection instead, after the response
-    has gone, without saying so, and a keep-alive client that sent its next request there
-    meanwhile got no answer at all (seen under load in the contract suite). With the header
-    the client opens a new connection for its next request. Flask's create_app and Django's
-    wsgi.py do the same.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -125,11 +117,10 @@ class RequestBodyMiddleware:
         chunked = "transfer-encoding" in headers
         # Past 19 digits the header is nonsense anyway; the streamed count still applies.
         declared_bytes = int(declared) if declared.isdigit() and len(declared) < 19 else 0
-        body_unread = chunked or (declared.isdigit() and declared.strip("0") != "")
         received = 0
 
         async def receive_within_limit() -> Message:
-            nonlocal received, body_unread
+            nonlocal received
             if chunked:
                 raise HTTPException(411)
             if declared_bytes > self.max_bytes:
@@ -139,15 +130,9 @@ class RequestBodyMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise HTTPException(413)
-                body_unread = message.get("more_body", False)
             return message
 
-        async def send_closing_if_unread(message: Message) -> None:
-            if message["type"] == "http.response.start" and body_unread:
-                MutableHeaders(scope=message)["Connection"] = "close"
-            await send(message)
-
-        await self.app(scope, receive_within_limit, send_closing_if_unread)
+        await self.app(scope, receive_within_limit, send)
 
 
 # --- field rules ------------------------------------------------------------------------------

@@ -52,8 +52,8 @@ class CloseAfterUnreadBody:
     of the body. granian closes the connection instead, after the response has gone, without
     saying so; a keep-alive client that sent its next request there meanwhile gets no answer
     at all. With the header the client opens a new connection for its next request, and
-    granian closes it at once. (gunicorn drops the header but skips the rest of the body
-    itself.) Flask's create_app and FastAPI's main.py do the same.
+    granian closes it at once. (gunicorn drops the header: see README, "Production server".)
+    Flask's create_app and FastAPI's main.py do the same.
     """
 
     def __init__(self, app: WSGIApplication) -> None:

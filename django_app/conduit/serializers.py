@@ -391,6 +391,14 @@ class ProfileSerializer(serializers.ModelSerializer[User]):
 # serializer's time. Overriding to_representation for read-only output is the hook DRF
 # documents ("Overriding serialization and deserialization behavior"); test_api.py checks the
 # keys against the declared fields.
+#
+# The list views call `Serializer(many=True).to_representation(rows)` rather than reading
+# `Serializer(rows, many=True).data`. many=True builds a ListSerializer and a child that point
+# at each other (`child.parent`), a reference cycle that only the cyclic garbage collector frees,
+# and both keep the rows they were built with (`instance`, and `_args` for their repr), as the
+# ListSerializer keeps the list it made (`_data`). With `.data`, a thread of 580 comments stayed
+# in memory for many requests after its own; given nothing, the serializers hold nothing, and
+# the rows go when the view returns. tests/test_memory.py counts what a list leaves behind.
 
 
 def author_representation(row: Any) -> dict[str, Any]:

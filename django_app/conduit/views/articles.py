@@ -40,7 +40,7 @@ class ArticleListView(ConduitAPIView):
         filters = ArticleFiltersSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         articles, total = services.list_articles(viewer=request.user, **filters.validated_data)
-        articles_data = ArticlePreviewSerializer(articles, many=True).data
+        articles_data = ArticlePreviewSerializer(many=True).to_representation(articles)
         return Response({"articles": articles_data, "articlesCount": total})
 
     # operationId: CreateArticle
@@ -77,7 +77,7 @@ class ArticleFeedView(ConduitAPIView):
         page = PaginationSerializer(data=request.query_params)
         page.is_valid(raise_exception=True)
         articles, total = services.feed_articles(user=request.user, **page.validated_data)
-        articles_data = ArticlePreviewSerializer(articles, many=True).data
+        articles_data = ArticlePreviewSerializer(many=True).to_representation(articles)
         return Response({"articles": articles_data, "articlesCount": total})
 
 

@@ -42,6 +42,31 @@ class ConduitAPIView(APIView):
             return
         super().initial(request, *args, **kwargs)
 
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """DRF's finalize_response, then a callback that lets go of the response once rendered.
+
+        DRF leaves the view and its response pointing at each other (`view.response`, and
+        `response.renderer_context`, which holds the view and, once rendering starts, the
+        response itself). Such a cycle is freed only by the cyclic garbage collector, whose full
+        passes are rare, so every answer's data and bytes outlived the request. Reading a thread
+        of 580 comments 300 times in a row peaked at 14 MB of live Python objects with this
+        cycle and the serializers' (see serializers.py), 5.8 MB with the serializers' alone, and
+        1.6 MB with neither.
+        """
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response):
+            response.add_post_render_callback(self.release_rendered)
+        return response
+
+    def release_rendered(self, response: Response) -> None:
+        """Break the view-response cycle: after rendering, only the bytes are sent."""
+        # The stubs do not declare renderer_context; an empty one still renders, for a caller
+        # that renders twice.
+        response.renderer_context = {}  # type: ignore[attr-defined]
+        del self.response
+
     # DRF hands views its Request, a wrapper of the HttpRequest that Django's View.options names
     # (DRF's stubs silence the same mismatch on APIView.options).
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]

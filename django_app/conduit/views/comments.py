@@ -37,7 +37,7 @@ class CommentListView(ConduitAPIView):
     def get(self, request: ViewerRequest, slug: str) -> Response:
         """An article's comments, oldest first."""
         comments = services.list_comments(viewer=request.user, slug=slug)
-        return Response({"comments": CommentSerializer(comments, many=True).data})
+        return Response({"comments": CommentSerializer(many=True).to_representation(comments)})
 
     # operationId: CreateArticleComment
     @extend_schema(

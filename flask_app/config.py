@@ -24,7 +24,9 @@ The same variable names are used by the Django and FastAPI apps:
   counts in its own memory, logs one warning for the outage, and goes back to Redis once a
   check finds it answering again (throttling.py).
 
-There are no per-environment subclasses: APP_ENV only switches the production checks on.
+A variable set to the empty string counts as unset (a `NAME=` line in an env file), as in the
+Django and FastAPI apps. There are no per-environment subclasses: APP_ENV only switches the
+production checks on.
 """
 
 import ipaddress
@@ -132,9 +134,16 @@ class Config:
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
-        self.APP_ENV = env.get("APP_ENV", "development")
+        self.APP_ENV = env.get("APP_ENV", "").strip() or "development"
+        if self.APP_ENV not in ("development", "production"):
+            # A typo such as `prod` would otherwise run with the development secret accepted.
+            raise ConfigurationError(
+                f"APP_ENV must be 'development' or 'production' (got {self.APP_ENV!r})"
+            )
         self.SECRET_KEY = env.get("SECRET_KEY") or DEFAULT_SECRET_KEY
-        self.DATABASE_URL = env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE_PATH}"
+        self.DATABASE_URL = (
+            env.get("DATABASE_URL", "").strip() or f"sqlite:///{DEFAULT_DATABASE_PATH}"
+        )
         self.SQLALCHEMY_DATABASE_URI = database_uri(self.DATABASE_URL)
         self.DB_POOL_SIZE = _number(env, "DB_POOL_SIZE", 5, minimum=1)
         self.DB_MAX_OVERFLOW = _number(env, "DB_MAX_OVERFLOW", 10, minimum=0)

@@ -21,6 +21,27 @@ def test_defaults() -> None:
     assert config.SQLALCHEMY_ENGINE_OPTIONS == {}  # SQLite keeps SQLAlchemy's own pooling
 
 
+def test_empty_variables_count_as_unset() -> None:
+    """`NAME=` lines in an env file leave the defaults in place."""
+    variables = ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "JWT_TTL_SECONDS",
+                 "CORS_ALLOWED_ORIGINS", "DB_POOL_SIZE", "LOG_LEVEL", "LOG_FORMAT",
+                 "RATE_LIMITS_ENABLED", "RATE_LIMIT_LOGIN_ADDRESS", "TRUSTED_PROXIES",
+                 "REDIS_URL", "SEED")  # fmt: skip
+    empty, defaults = Config(dict.fromkeys(variables, "")), Config({})
+    for attribute in ("APP_ENV", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "JWT_TTL_SECONDS",
+                      "CORS_ALLOWED_ORIGINS", "DB_POOL_SIZE", "LOG_LEVEL", "LOG_FORMAT",
+                      "RATELIMIT_ENABLED", "RATE_LIMIT_LOGIN_ADDRESS", "TRUSTED_PROXIES",
+                      "RATELIMIT_STORAGE_URI", "SEED"):  # fmt: skip
+        assert getattr(empty, attribute) == getattr(defaults, attribute), attribute
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging"])
+def test_an_unknown_app_env_is_refused(value: str) -> None:
+    """A typo must not run the app with the development secret accepted."""
+    with pytest.raises(ConfigurationError, match="APP_ENV must be 'development' or 'production'"):
+        Config({"APP_ENV": value, "SECRET_KEY": "a-private-secret-that-is-long-enough-0123"})
+
+
 def test_environment_is_read() -> None:
     config = Config(
         {

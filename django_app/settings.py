@@ -26,8 +26,10 @@ The variable names are the same in the three apps:
   process counts in its own local memory, logs one warning for the outage, and goes back to
   Redis once it answers again (conduit/throttling.py).
 
-There are no per-environment settings modules; APP_ENV=production only turns on the checks that
-a deployment needs. A bad value raises ImproperlyConfigured, which manage.py prints as one line.
+A variable set to the empty string counts as unset (a `NAME=` line in an env file), as in the
+Flask and FastAPI apps. There are no per-environment settings modules; APP_ENV=production only
+turns on the checks that a deployment needs. A bad value raises ImproperlyConfigured, which
+manage.py prints as one line.
 What Django, DRF and django-cors-headers already default to is not repeated here.
 """
 
@@ -79,16 +81,21 @@ def _env_flag(name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str) -> list[str]:
+    """A comma-separated environment variable's items, blanks left out."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 def _env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Comma-separated addresses or networks."""
-    items = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    items = _env_list(name)
     try:
         return [ipaddress.ip_network(item, strict=False) for item in items]
     except ValueError as error:
         raise ImproperlyConfigured(f"{name}: {error}") from None
 
 
-APP_ENV = os.environ.get("APP_ENV", "development")
+APP_ENV = os.environ.get("APP_ENV", "").strip() or "development"
 if APP_ENV not in {"development", "production"}:
     raise ImproperlyConfigured(f"APP_ENV must be 'development' or 'production', not {APP_ENV!r}")
 
@@ -106,7 +113,7 @@ DEBUG = False
 
 # The API answers on whatever host name the deployment routes to it; the proxy in front
 # of a production deployment is the place that pins host names.
-ALLOWED_HOSTS = [host.strip() for host in os.environ.get("ALLOWED_HOSTS", "*").split(",")]
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS") or ["*"]
 
 JWT_TTL_SECONDS = _env_int("JWT_TTL_SECONDS", 2592000, minimum=1)
 DB_CONN_MAX_AGE = _env_int("DB_CONN_MAX_AGE", 60, minimum=0)
@@ -192,7 +199,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'django.sqlite3'}"),
+        os.environ.get("DATABASE_URL", "").strip()
+        or f"sqlite:///{REPO_ROOT / 'var' / 'django.sqlite3'}",
         conn_max_age=DB_CONN_MAX_AGE,
         conn_health_checks=True,
     )
@@ -283,9 +291,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_URLS_REGEX = r"^/api/.*$"
-_cors_origins = [o.strip() for o in os.environ.get("CORS_ALLOWED_ORIGINS", "*").split(",")]
+_cors_origins = _env_list("CORS_ALLOWED_ORIGINS") or ["*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
-CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else [o for o in _cors_origins if o]
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
 CORS_ALLOW_HEADERS = ["authorization", "content-type"]
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
 

@@ -32,6 +32,7 @@ APP_VARIABLES = (
     "RATE_LIMIT_REGISTER_ADDRESS",
     "TRUSTED_PROXIES",
     "REDIS_URL",
+    "ALLOWED_HOSTS",
 )
 
 
@@ -84,6 +85,16 @@ class SettingsTests(SimpleTestCase):
         encoded = make_password("correct horse battery")
         self.assertTrue(encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$"), encoded)
         self.assertTrue(check_password("correct horse battery", encoded))
+
+    def test_empty_variables_count_as_unset(self) -> None:
+        """`NAME=` lines in an env file leave the defaults in place."""
+        empty, defaults = load_settings(**dict.fromkeys(APP_VARIABLES, "")), load_settings()
+        for name in ("APP_ENV", "SECRET_KEY", "DATABASES", "JWT_TTL_SECONDS", "ALLOWED_HOSTS",
+                     "CORS_ALLOW_ALL_ORIGINS", "CORS_ALLOWED_ORIGINS", "SEED", "LOG_LEVEL",
+                     "LOG_FORMAT", "RATE_LIMITS_ENABLED", "RATE_LIMIT_LOGIN_ADDRESS",
+                     "TRUSTED_PROXIES", "REDIS_URL", "CACHES"):  # fmt: skip
+            with self.subTest(name):
+                self.assertEqual(getattr(empty, name), getattr(defaults, name))
 
     def test_database_url_and_cors_origins_come_from_the_environment(self) -> None:
         settings = load_settings(

@@ -23,6 +23,9 @@ The same variable names as the Flask and Django apps:
   process's memory). While Redis does not answer (0.5 s connect and read timeouts), each process
   counts in its own memory, logs one warning for the outage, and goes back to Redis once it
   answers again (throttling.py).
+
+A variable set to the empty string counts as unset (a `NAME=` line in an env file), as in the
+Flask and Django apps: pydantic-settings' `env_ignore_empty`.
 """
 
 from collections.abc import Mapping
@@ -59,7 +62,7 @@ class Settings(BaseSettings):
     """
 
     # A settings error must never print the values it was given (SECRET_KEY among them).
-    model_config = SettingsConfigDict(hide_input_in_errors=True)
+    model_config = SettingsConfigDict(hide_input_in_errors=True, env_ignore_empty=True)
 
     database_url: str = f"sqlite:///{DEFAULT_DATABASE_PATH}"
     secret_key: str = DEFAULT_SECRET_KEY

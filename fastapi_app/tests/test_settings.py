@@ -53,6 +53,17 @@ def test_development_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.database_url.endswith("/var/fastapi.sqlite3")
 
 
+def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`NAME=` lines in an env file leave the defaults in place."""
+    fields = Settings.model_fields
+    for name in fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    defaults = Settings()
+    for name in fields:
+        monkeypatch.setenv(name.upper(), "")
+    assert Settings() == defaults
+
+
 def test_cors_origins_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "http://a.example, http://b.example")
     assert Settings().cors_allowed_origins == ["http://a.example", "http://b.example"]
